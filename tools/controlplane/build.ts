@@ -1,0 +1,180 @@
+/**
+ * Builds etcd and kube-apiserver from the Go module proxy through the wrapper modules in
+ * tools/etcd and tools/kube-apiserver, once, into a cache outside the repository keyed by
+ * version and by a hash of the wrapper module (so a version bump rebuilds).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { cacheRoot, repoRoot } from './paths.ts';
+
+export const KUBE_VERSION = 'v1.36.3';
+export const ETCD_VERSION = 'v3.6.16';
+
+export interface Binaries {
+  kubeApiserver: string;
+  etcd: string;
+}
+
+export class ControlPlaneBuildError extends Error {}
+
+interface Component {
+  name: 'etcd' | 'kube-apiserver';
+  version: string;
+  envVar: string;
+  moduleDir: string;
+  pkg: string;
+  ldflags: string;
+}
+
+const components: Component[] = [
+  {
+    name: 'etcd',
+    version: ETCD_VERSION,
+    envVar: 'TETHER_ETCD',
+    moduleDir: join(repoRoot, 'tools', 'etcd'),
+    pkg: '.',
+    ldflags: '-s -w',
+  },
+  {
+    name: 'kube-apiserver',
+    version: KUBE_VERSION,
+    envVar: 'TETHER_KUBE_APISERVER',
+    moduleDir: join(repoRoot, 'tools', 'kube-apiserver'),
+    pkg: 'k8s.io/kubernetes/cmd/kube-apiserver',
+    // Without these the server reports v0.0.0 and clients warn about version skew.
+    ldflags: [
+      '-s -w',
+      `-X k8s.io/component-base/version.gitVersion=${KUBE_VERSION}`,
+      `-X k8s.io/component-base/version.gitMajor=1`,
+      `-X k8s.io/component-base/version.gitMinor=${KUBE_VERSION.split('.')[1]}`,
+      '-X k8s.io/component-base/version.gitTreeState=clean',
+    ].join(' '),
+  },
+];
+
+function moduleHash(dir: string): string {
+  const h = createHash('sha256');
+  for (const f of ['go.mod', 'go.sum', 'main.go', 'tools.go']) {
+    const p = join(dir, f);
+    if (existsSync(p)) h.update(f).update(readFileSync(p));
+  }
+  return h.digest('hex').slice(0, 12);
+}
+
+function goEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod' };
+}
+
+function checkGo(): void {
+  const r = spawnSync('go', ['version'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    throw new ControlPlaneBuildError(
+      'Go is not installed (or not on PATH), and it is needed to build the local control plane ' +
+        '(etcd and kube-apiserver from the Go module proxy).\n' +
+        'Either install Go 1.26+, or point Tether at binaries you already have:\n' +
+        '  export TETHER_KUBE_APISERVER=/path/to/kube-apiserver TETHER_ETCD=/path/to/etcd\n' +
+        'or run the integration tests against an existing cluster (kind, k3d, a real one):\n' +
+        '  export TETHER_TEST_KUBECONFIG=/path/to/kubeconfig',
+    );
+  }
+}
+
+function run(cmd: string, args: string[], cwd: string, onLine?: (line: string) => void): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, env: goEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    let partial = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      const text = partial + d.toString();
+      const lines = text.split('\n');
+      partial = lines.pop() ?? '';
+      for (const l of lines) {
+        err += l + '\n';
+        onLine?.(l);
+      }
+      if (err.length > 200_000) err = err.slice(-100_000);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) resolve(out);
+      else
+        reject(
+          new ControlPlaneBuildError(`${cmd} ${args.join(' ')} failed (exit ${code}):\n${err.slice(-4000)}`),
+        );
+    });
+  });
+}
+
+/** Progress on a terminal is one rewritten line; in CI, a line every 20 seconds. */
+function progress(label: string): { tick(text: string): void; done(text: string): void } {
+  const tty = process.stderr.isTTY;
+  let last = 0;
+  return {
+    tick(text) {
+      if (tty) {
+        process.stderr.write(`\r\x1b[K${label}: ${text}`);
+      } else if (Date.now() - last > 20_000) {
+        last = Date.now();
+        process.stderr.write(`${label}: ${text}\n`);
+      }
+    },
+    done(text) {
+      process.stderr.write(`${tty ? '\r\x1b[K' : ''}${label}: ${text}\n`);
+    },
+  };
+}
+
+async function build(c: Component, target: string): Promise<void> {
+  checkGo();
+  const p = progress(`[tether] building ${c.name} ${c.version}`);
+  const started = Date.now();
+  p.done('first use: downloading modules and compiling, this takes a few minutes (cached afterwards)');
+  p.tick('downloading modules');
+  await run('go', ['mod', 'download'], c.moduleDir);
+  p.tick('listing packages');
+  const total = (await run('go', ['list', '-deps', c.pkg], c.moduleDir)).split('\n').filter(Boolean).length;
+  let compiled = 0;
+  const tmp = `${target}.tmp-${process.pid}`;
+  await run(
+    'go',
+    ['build', '-v', '-trimpath', '-ldflags', c.ldflags, '-o', tmp, c.pkg],
+    c.moduleDir,
+    (line) => {
+      if (!line || line.startsWith('#')) return;
+      compiled++;
+      p.tick(`${compiled}/${total} packages (${Math.round((Date.now() - started) / 1000)}s)`);
+    },
+  );
+  renameSync(tmp, target);
+  p.done(`built in ${Math.round((Date.now() - started) / 1000)}s -> ${target}`);
+}
+
+/** Returns paths to etcd and kube-apiserver, building them on first use. */
+export async function ensureBinaries(): Promise<Binaries> {
+  const result: Partial<Record<Component['name'], string>> = {};
+  const binDir = join(cacheRoot(), 'bin');
+  mkdirSync(binDir, { recursive: true });
+  for (const c of components) {
+    const fromEnv = process.env[c.envVar];
+    if (fromEnv) {
+      if (!existsSync(fromEnv)) throw new ControlPlaneBuildError(`${c.envVar}=${fromEnv}: no such file`);
+      result[c.name] = fromEnv;
+      continue;
+    }
+    const target = join(binDir, `${c.name}-${c.version}-${moduleHash(c.moduleDir)}`);
+    if (!existsSync(target)) {
+      try {
+        await build(c, target);
+      } catch (e) {
+        rmSync(`${target}.tmp-${process.pid}`, { force: true });
+        throw e;
+      }
+    }
+    result[c.name] = target;
+  }
+  return { kubeApiserver: result['kube-apiserver']!, etcd: result.etcd! };
+}
