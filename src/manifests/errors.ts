@@ -1,0 +1,81 @@
+import { TetherError } from '../errors.ts';
+import type { SourceLocation } from './types.ts';
+
+export function shortCommit(commit: string): string {
+  return commit.slice(0, 7);
+}
+
+export function formatLocation(loc: SourceLocation): string {
+  return `${loc.file}:${loc.line}:${loc.column}`;
+}
+
+/**
+ * One problem in one place of a commit. The message reads
+ * `path/file.yaml:LINE:COLUMN (commit abc1234): what is wrong`; `hint` says what to do.
+ * Subclasses name the kind of failure so callers can tell them apart.
+ */
+export class ManifestError extends TetherError {
+  readonly location: SourceLocation;
+  readonly commit: string;
+  /** The message without the location prefix. */
+  readonly detail: string;
+  constructor(
+    location: SourceLocation,
+    commit: string,
+    detail: string,
+    options: { hint: string; cause?: unknown },
+  ) {
+    super(`${formatLocation(location)} (commit ${shortCommit(commit)}): ${detail}`, options);
+    this.location = location;
+    this.commit = commit;
+    this.detail = detail;
+  }
+}
+
+/** Malformed YAML or JSON. */
+export class ManifestSyntaxError extends ManifestError {}
+/** A file that is not valid UTF-8. */
+export class EncodingError extends ManifestError {}
+/** A file, commit or document over one of the limits. */
+export class LimitExceededError extends ManifestError {}
+/** The same key twice in one mapping. */
+export class DuplicateKeyError extends ManifestError {}
+/** A value JSON (or Kubernetes) cannot carry exactly: big integers, .inf, .nan, null keys. */
+export class UnrepresentableValueError extends ManifestError {}
+/** A document that is not a well-formed Kubernetes object. */
+export class InvalidObjectError extends ManifestError {}
+/** Two manifests for the same object. */
+export class DuplicateObjectError extends ManifestError {}
+/** An object naming a namespace the app may not write to. */
+export class NamespaceNotAllowedError extends ManifestError {}
+/** A malformed tether-render.yaml. */
+export class RenderDeclarationError extends ManifestError {}
+/** A renderer (kustomize or a command) that failed, timed out or printed too much. */
+export class RenderError extends ManifestError {}
+
+/** Errors listed beyond this many are summarized, so a broken repository cannot flood a log. */
+const MAX_LISTED = 1_000;
+
+/** Every error of one commit, reported together; nothing is applied when this is thrown. */
+export class ManifestErrors extends TetherError {
+  readonly errors: ManifestError[];
+  readonly commit: string;
+  constructor(commit: string, errors: ManifestError[]) {
+    const sorted = [...errors].sort(compareErrors);
+    const listed = sorted.slice(0, MAX_LISTED).map((e) => (e.hint ? `${e.message} (${e.hint})` : e.message));
+    if (sorted.length > MAX_LISTED) listed.push(`... and ${sorted.length - MAX_LISTED} more`);
+    const count = sorted.length === 1 ? '1 error' : `${sorted.length} errors`;
+    super(`${count} in the manifests of commit ${shortCommit(commit)}:\n${listed.join('\n')}`, {
+      hint: 'fix the files named above and push a new commit; nothing was applied for this commit',
+    });
+    this.errors = sorted;
+    this.commit = commit;
+  }
+}
+
+function compareErrors(a: ManifestError, b: ManifestError): number {
+  const fa = a.location.file;
+  const fb = b.location.file;
+  if (fa !== fb) return fa < fb ? -1 : 1;
+  return a.location.line - b.location.line || a.location.column - b.location.column;
+}
