@@ -1,0 +1,168 @@
+/**
+ * Raw access to the Kubernetes API. @kubernetes/client-node loads the kubeconfig and supplies
+ * authentication; requests go out as raw HTTPS so that no object passes through its generated
+ * models, which drop fields they do not know (DESIGN.md, library notes).
+ */
+import { Agent, request, type RequestOptions } from 'node:https';
+import { KubeConfig } from '@kubernetes/client-node';
+import { ApiStatusError, ApiUnreachableError, KubeconfigError } from './errors.ts';
+
+export interface ClientOptions {
+  kubeconfig?: string;
+  context?: string;
+  /** Parallel connections to the API server. */
+  maxSockets?: number;
+  timeoutMs?: number;
+}
+
+export interface RequestSpec {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  query?: Record<string, string | undefined>;
+  body?: unknown;
+  contentType?: string;
+  accept?: string;
+}
+
+export interface RequestCount {
+  verb: string;
+  dryRun: boolean;
+  count: number;
+}
+
+const AUTH_REFRESH_MS = 60_000;
+
+export class KubeClient {
+  readonly server: string;
+  readonly contextName: string;
+  private readonly kc: KubeConfig;
+  private readonly agent: Agent;
+  private readonly timeoutMs: number;
+  private auth: { headers: Record<string, string>; at: number } | undefined;
+  private readonly counts = new Map<string, RequestCount>();
+
+  private constructor(kc: KubeConfig, options: ClientOptions, tls: RequestOptions) {
+    this.kc = kc;
+    const cluster = kc.getCurrentCluster();
+    this.server = cluster!.server.replace(/\/$/, '');
+    this.contextName = kc.getCurrentContext();
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.agent = new Agent({
+      keepAlive: true,
+      maxSockets: options.maxSockets ?? 16,
+      ca: tls.ca,
+      cert: tls.cert,
+      key: tls.key,
+      rejectUnauthorized: tls.rejectUnauthorized,
+      servername: tls.servername,
+    });
+  }
+
+  /** Loads --kubeconfig (or $KUBECONFIG, ~/.kube/config, in-cluster) and --context. */
+  static async create(options: ClientOptions = {}): Promise<KubeClient> {
+    const kc = new KubeConfig();
+    const source = options.kubeconfig ?? process.env.KUBECONFIG ?? '~/.kube/config (or in-cluster)';
+    try {
+      if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
+      else kc.loadFromDefault();
+      if (options.context) kc.setCurrentContext(options.context);
+    } catch (e) {
+      throw new KubeconfigError(`cannot load kubeconfig ${source}: ${(e as Error).message}`, {
+        hint: 'pass --kubeconfig FILE (and --context NAME), or set KUBECONFIG',
+        cause: e,
+      });
+    }
+    if (options.context && !kc.getContextObject(options.context)) {
+      throw new KubeconfigError(`context "${options.context}" not found in kubeconfig ${source}`, {
+        hint: `list contexts with: kubectl config get-contexts${options.kubeconfig ? ` --kubeconfig ${options.kubeconfig}` : ''}`,
+      });
+    }
+    if (!kc.getCurrentCluster()) {
+      throw new KubeconfigError(
+        `kubeconfig ${source} names no cluster for context "${kc.getCurrentContext()}"`,
+        {
+          hint: 'pass --kubeconfig FILE, or start the local control plane: npm run cluster -- up',
+        },
+      );
+    }
+    const tls: RequestOptions = {};
+    await kc.applyToHTTPSOptions(tls);
+    return new KubeClient(kc, options, tls);
+  }
+
+  /** Requests made so far, by verb and dry-run (the agent exports these as metrics). */
+  requestCounts(): RequestCount[] {
+    return [...this.counts.values()];
+  }
+
+  private count(verb: string, dryRun: boolean): void {
+    const k = `${verb}/${dryRun}`;
+    const c = this.counts.get(k) ?? { verb, dryRun, count: 0 };
+    c.count++;
+    this.counts.set(k, c);
+  }
+
+  private async authHeaders(): Promise<Record<string, string>> {
+    // Tokens from exec plugins and token files expire; re-read them now and then.
+    if (this.auth && Date.now() - this.auth.at < AUTH_REFRESH_MS) return this.auth.headers;
+    const opts: RequestOptions = {};
+    await this.kc.applyToHTTPSOptions(opts);
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string') headers[k] = v;
+    if (opts.auth) headers.Authorization = 'Basic ' + Buffer.from(opts.auth).toString('base64');
+    this.auth = { headers, at: Date.now() };
+    return headers;
+  }
+
+  /** Sends one request; resolves with the decoded JSON body, throws ApiStatusError on >= 400. */
+  async request<T = unknown>(spec: RequestSpec): Promise<T> {
+    const url = new URL(this.server + spec.path);
+    for (const [k, v] of Object.entries(spec.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+    const dryRun = url.searchParams.get('dryRun') === 'All';
+    this.count(spec.method.toLowerCase(), dryRun);
+    const payload = spec.body === undefined ? undefined : Buffer.from(JSON.stringify(spec.body));
+    const headers: Record<string, string> = {
+      ...(await this.authHeaders()),
+      Accept: spec.accept ?? 'application/json',
+    };
+    if (payload) {
+      headers['Content-Type'] = spec.contentType ?? 'application/json';
+      headers['Content-Length'] = String(payload.length);
+    }
+    const { status, body } = await new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
+      const req = request(
+        url,
+        { method: spec.method, headers, agent: this.agent, timeout: this.timeoutMs },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.timeoutMs / 1000}s`)));
+      req.on('error', (e) =>
+        reject(
+          new ApiUnreachableError(`cannot reach the Kubernetes API server at ${this.server}: ${e.message}`, {
+            hint: `check that the cluster of context "${this.contextName}" is running and reachable (kubectl cluster-info)`,
+            cause: e,
+          }),
+        ),
+      );
+      req.end(payload);
+    });
+    const text = body.toString('utf8');
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    if (status >= 400) throw ApiStatusError.from(status, json, text, `${spec.method} ${url.pathname}`);
+    return json as T;
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}

@@ -1,0 +1,62 @@
+import { TetherError } from '../errors.ts';
+
+export class KubeconfigError extends TetherError {}
+
+/** The API server could not be reached at all (down, wrong address, TLS failure, timeout). */
+export class ApiUnreachableError extends TetherError {}
+
+/** A kind that neither the cluster's discovery nor the commit's own CRDs know. */
+export class UnknownKindError extends TetherError {}
+
+interface StatusBody {
+  kind?: string;
+  reason?: string;
+  message?: string;
+  details?: { causes?: { field?: string; message?: string; reason?: string }[] };
+}
+
+/** The API server answered with an error Status (4xx/5xx). */
+export class ApiStatusError extends TetherError {
+  readonly status: number;
+  readonly reason: string;
+  readonly causes: { field?: string; message?: string; reason?: string }[];
+
+  constructor(
+    message: string,
+    status: number,
+    reason: string,
+    causes: ApiStatusError['causes'],
+    options?: { hint?: string },
+  ) {
+    super(message, options);
+    this.status = status;
+    this.reason = reason;
+    this.causes = causes;
+  }
+
+  static from(status: number, json: unknown, text: string, what: string): ApiStatusError {
+    const s = (json && typeof json === 'object' ? json : {}) as StatusBody;
+    const reason = s.reason ?? String(status);
+    const message = s.message ?? (text.trim().slice(0, 300) || `HTTP ${status}`);
+    const hint =
+      status === 401
+        ? 'the credentials in the kubeconfig were refused: refresh them (or the token) and retry'
+        : status === 403
+          ? 'the identity in the kubeconfig lacks RBAC permission for this; grant it or use another context'
+          : undefined;
+    return new ApiStatusError(
+      `${what}: ${message}`,
+      status,
+      reason,
+      s.details?.causes ?? [],
+      hint ? { hint } : undefined,
+    );
+  }
+
+  get notFound(): boolean {
+    return this.status === 404;
+  }
+  get conflict(): boolean {
+    return this.status === 409;
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * Planning, pure: decide each object's scope and namespace, group objects into the stages
+ * they must be applied in (definitions first, so that what depends on them can be
+ * validated), and order them deterministically. Unknown kinds are errors here, before any
+ * request that writes.
+ */
+import { formatId, type Manifest } from '../manifests/index.ts';
+import { TetherError } from '../errors.ts';
+
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const APP_LABEL = 'tether.dev/app';
+export const SYNC_WAVE_ANNOTATION = 'tether.dev/sync-wave';
+
+export interface KindInfo {
+  resource: string;
+  namespaced: boolean;
+}
+
+/** Looks a kind up in discovery; undefined when the cluster does not serve it. */
+export type KindLookup = (group: string, version: string, kind: string) => KindInfo | undefined;
+
+export type Stage = 'definitions' | 'cluster' | 'namespaced';
+
+export interface PlannedObject {
+  manifest: Manifest;
+  /** The object exactly as it is sent: namespace defaulted, Tether's labels added. */
+  object: Record<string, unknown>;
+  namespace: string;
+  namespaced: boolean;
+  stage: Stage;
+  wave: number;
+  /** Set when the kind is served only once a CRD of this same commit is established. */
+  definedByCommit: boolean;
+}
+
+export class PlanErrors extends TetherError {
+  readonly errors: string[];
+  constructor(errors: string[], commit: string) {
+    super(
+      `commit ${commit.slice(0, 12)} cannot be applied:\n` + errors.map((e) => `  ${e}`).join('\n'),
+      { hint: 'fix the manifests (or install the missing CRDs) and push a new commit; nothing was written' },
+    );
+    this.errors = errors;
+  }
+}
+
+const STAGE_ORDER: Record<Stage, number> = { definitions: 0, cluster: 1, namespaced: 2 };
+
+function isDefinition(m: Manifest): boolean {
+  const { group, kind } = m.id;
+  return (group === '' && kind === 'Namespace') || (group === 'apiextensions.k8s.io' && kind === 'CustomResourceDefinition');
+}
+
+/** Kinds that CRDs of this commit will define: `group/version/kind` -> namespaced. */
+function kindsFromCrds(manifests: Manifest[]): Map<string, boolean> {
+  const out = new Map<string, boolean>();
+  for (const m of manifests) {
+    if (m.id.group !== 'apiextensions.k8s.io' || m.id.kind !== 'CustomResourceDefinition') continue;
+    const spec = (m.object.spec ?? {}) as {
+      group?: string;
+      scope?: string;
+      names?: { kind?: string };
+      versions?: { name?: string; served?: boolean }[];
+    };
+    for (const v of spec.versions ?? []) {
+      if (!spec.group || !spec.names?.kind || !v.name || v.served === false) continue;
+      out.set(`${spec.group}/${v.name}/${spec.names.kind}`, spec.scope !== 'Cluster');
+    }
+  }
+  return out;
+}
+
+function waveOf(m: Manifest): number | string {
+  const annotations = (m.object.metadata as { annotations?: Record<string, unknown> }).annotations;
+  const raw = annotations?.[SYNC_WAVE_ANNOTATION];
+  if (raw === undefined) return 0;
+  const n = typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+  return Number.isSafeInteger(n) ? n : `${SYNC_WAVE_ANNOTATION} must be an integer in quotes, got ${JSON.stringify(raw)}`;
+}
+
+function withTetherLabels(object: Record<string, unknown>, namespace: string | undefined, app: string) {
+  const metadata = { ...(object.metadata as Record<string, unknown>) };
+  if (namespace !== undefined) metadata.namespace = namespace;
+  metadata.labels = {
+    ...(metadata.labels as Record<string, string> | undefined),
+    [MANAGED_BY_LABEL]: 'tether',
+    [APP_LABEL]: app,
+  };
+  return { ...object, metadata };
+}
+
+export interface PlanInput {
+  manifests: Manifest[];
+  lookup: KindLookup;
+  defaultNamespace: string;
+  commit: string;
+  app: string;
+}
+
+export function planApply(input: PlanInput): PlannedObject[] {
+  const { manifests, lookup, defaultNamespace, commit, app } = input;
+  const fromCrds = kindsFromCrds(manifests);
+  const errors: string[] = [];
+  const planned: PlannedObject[] = [];
+  for (const m of manifests) {
+    const where = `${m.source.file}:${m.source.line}:${m.source.column}`;
+    const { group, version, kind } = m.id;
+    const known = lookup(group, version, kind);
+    const crdScope = fromCrds.get(`${group}/${version}/${kind}`);
+    if (!known && crdScope === undefined) {
+      errors.push(
+        `${where}: ${formatId(m.id)}: the cluster does not serve ${group ? `${group}/` : ''}${version} ${kind}; ` +
+          'check apiVersion and kind, or add the CustomResourceDefinition that defines it',
+      );
+      continue;
+    }
+    const namespaced = known ? known.namespaced : crdScope!;
+    if (!namespaced && m.id.namespace !== '') {
+      errors.push(`${where}: ${formatId(m.id)}: ${kind} is cluster-scoped; remove metadata.namespace`);
+      continue;
+    }
+    const wave = waveOf(m);
+    if (typeof wave === 'string') {
+      errors.push(`${where}: ${formatId(m.id)}: ${wave}`);
+      continue;
+    }
+    const namespace = namespaced ? m.id.namespace || defaultNamespace : '';
+    planned.push({
+      manifest: m,
+      object: withTetherLabels(m.object, namespaced ? namespace : undefined, app),
+      namespace,
+      namespaced,
+      stage: isDefinition(m) ? 'definitions' : namespaced ? 'namespaced' : 'cluster',
+      wave,
+      definedByCommit: !known,
+    });
+  }
+  if (errors.length > 0) throw new PlanErrors(errors, commit);
+  return planned.sort(
+    (a, b) =>
+      STAGE_ORDER[a.stage] - STAGE_ORDER[b.stage] ||
+      a.wave - b.wave ||
+      a.manifest.source.file.localeCompare(b.manifest.source.file) ||
+      a.manifest.source.line - b.manifest.source.line,
+  );
+}
+
+/** Namespaces this plan creates (so objects in them can only be dry-run afterwards). */
+export function namespacesCreatedBy(plan: PlannedObject[]): Set<string> {
+  return new Set(plan.filter((p) => p.manifest.id.kind === 'Namespace' && p.manifest.id.group === '').map((p) => p.manifest.id.name));
+}
+
+/** A valid label value derived from free text (app names come from paths and repo URLs). */
+export function labelValue(text: string): string {
+  const v = text
+    .replace(/[^A-Za-z0-9_.-]+/g, '-')
+    .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '')
+    .slice(0, 63)
+    .replace(/[^A-Za-z0-9]+$/, '');
+  return v || 'default';
+}

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { loadManifests } from '../../../src/manifests/index.ts';
+import { labelValue, planApply, PlanErrors, type KindLookup } from '../../../src/sync/plan.ts';
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const commit = 'a'.repeat(40);
+
+const served: Record<string, { resource: string; namespaced: boolean }> = {
+  '/v1/Namespace': { resource: 'namespaces', namespaced: false },
+  '/v1/ConfigMap': { resource: 'configmaps', namespaced: true },
+  'apps/v1/Deployment': { resource: 'deployments', namespaced: true },
+  'apiextensions.k8s.io/v1/CustomResourceDefinition': { resource: 'customresourcedefinitions', namespaced: false },
+  'rbac.authorization.k8s.io/v1/ClusterRole': { resource: 'clusterroles', namespaced: false },
+};
+const lookup: KindLookup = (g, v, k) => served[`${g}/${v}/${k}`];
+
+function plan(files: Record<string, string>) {
+  const manifests = loadManifests(
+    Object.entries(files).map(([path, text]) => ({ path, content: enc(text) })),
+    { commit },
+  );
+  return planApply({ manifests, lookup, defaultNamespace: 'dflt', commit, app: 'shop' });
+}
+
+const crd = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {kind: Widget, plural: widgets}
+  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object}}}]
+`;
+
+describe('planApply', () => {
+  it('orders definitions, then cluster-scoped, then namespaced objects by wave', () => {
+    const p = plan({
+      'a.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n',
+      'b.yaml':
+        'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: late, annotations: {tether.dev/sync-wave: "2"}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: early, annotations: {tether.dev/sync-wave: "-1"}}\n',
+      'c.yaml': 'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: viewer}\n',
+      'd.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n',
+      'e.yaml': crd + '---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: shop}\n',
+    });
+    expect(p.map((x) => x.manifest.id.name)).toEqual(['shop', 'widgets.example.com', 'viewer', 'early', 'web', 'w', 'late']);
+    expect(p.map((x) => x.stage)).toEqual([
+      'definitions',
+      'definitions',
+      'cluster',
+      'namespaced',
+      'namespaced',
+      'namespaced',
+      'namespaced',
+    ]);
+    expect(p.find((x) => x.manifest.id.name === 'w')!.definedByCommit).toBe(true);
+  });
+
+  it('defaults the namespace of namespaced objects only, and adds the tether labels', () => {
+    const p = plan({
+      'a.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, labels: {team: x}}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: nsx}\n',
+    });
+    const cm = p.find((x) => x.manifest.id.kind === 'ConfigMap')!;
+    const ns = p.find((x) => x.manifest.id.kind === 'Namespace')!;
+    expect(cm.namespace).toBe('dflt');
+    expect(cm.object.metadata).toEqual({
+      name: 'c',
+      namespace: 'dflt',
+      labels: { team: 'x', 'app.kubernetes.io/managed-by': 'tether', 'tether.dev/app': 'shop' },
+    });
+    expect((ns.object.metadata as Record<string, unknown>).namespace).toBeUndefined();
+    // The manifest itself is left untouched (its digest describes Git's content).
+    expect((cm.manifest.object.metadata as Record<string, unknown>).namespace).toBeUndefined();
+  });
+
+  it('reports every unknown kind, misplaced namespace and bad wave together, with file and line', () => {
+    let error: unknown;
+    try {
+      plan({
+        'x.yaml': 'apiVersion: example.com/v9\nkind: Gadget\nmetadata: {name: g}\n',
+        'y.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata: {name: nsy, namespace: oops}\n',
+        'z.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, annotations: {tether.dev/sync-wave: "soon"}}\n',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(PlanErrors);
+    const errors = (error as PlanErrors).errors;
+    expect(errors).toHaveLength(3);
+    expect(errors[0]).toMatch(/^x\.yaml:1:1: .*does not serve example\.com\/v9 Gadget/);
+    expect(errors[1]).toMatch(/^y\.yaml:1:1: .*cluster-scoped/);
+    expect(errors[2]).toMatch(/^z\.yaml:1:1: .*sync-wave must be an integer/);
+    expect((error as PlanErrors).message).toContain('aaaaaaaaaaaa');
+  });
+});
+
+describe('labelValue', () => {
+  it('turns free text into a valid label value', () => {
+    expect(labelValue('apps/shop')).toBe('apps-shop');
+    expect(labelValue('-x-')).toBe('x');
+    expect(labelValue('a'.repeat(80))).toHaveLength(63);
+    expect(labelValue('///')).toBe('default');
+  });
+});
