@@ -1,34 +1,70 @@
 /**
- * Executes an apply plan against the cluster. Every object that can be validated now is
- * dry-run before the first write; objects that need this commit's Namespaces or CRDs are
- * dry-run right after those definitions are applied, and before anything else is written.
- * Objects whose dry-run result equals the live object are not patched.
+ * Applying a commit (apply mode). Every object that can be validated now is dry-run before
+ * the first write; objects that need this commit's Namespaces or CRDs are dry-run right after
+ * those definitions are applied and before anything else is written. Objects that would not
+ * change are not patched. Conflicting fields of other server-side appliers are left alone
+ * unless the conflict policy is `force`. Prune runs only after every object applied.
  */
-import { isDeepStrictEqual } from 'node:util';
-import { formatId, type ObjectId, type SourceLocation } from '../manifests/index.ts';
+import { formatId, type ObjectId } from '../manifests/index.ts';
 import { TetherError } from '../errors.ts';
 import { applyObject, type KubeObject } from '../cluster/apply.ts';
 import type { KubeClient } from '../cluster/client.ts';
-import type { Discovery, ResourceInfo } from '../cluster/discovery.ts';
+import type { Discovery } from '../cluster/discovery.ts';
+import { deleteObject } from '../cluster/delete.ts';
 import { ApiStatusError } from '../cluster/errors.ts';
 import { getObject } from '../cluster/get.ts';
-import { waitForCrdEstablished } from '../cluster/wait.ts';
+import { readInventory, writeInventory, type Inventory } from '../cluster/inventory.ts';
+import { waitForCrdEstablished, waitForDeletion } from '../cluster/wait.ts';
+import type { IgnoreRule } from '../diff/index.ts';
 import { mapConcurrent } from '../util/concurrency.ts';
-import { namespacesCreatedBy, type PlannedObject } from './plan.ts';
+import { applyPolicy, evaluate, objectToApply, sameAsLive, type Evaluation } from './evaluate.ts';
+import { APP_LABEL, namespacesCreatedBy, type PlannedObject } from './plan.ts';
+import { checkPruneGuard, PRUNE_ANNOTATION, pruneCandidates, pruneOrder } from './prune.ts';
+import type { ObjectResult } from './result.ts';
 
-export type ApplyAction = 'created' | 'configured' | 'unchanged';
+export const RECREATE_ANNOTATION = 'tether.dev/recreate';
 
-export interface ObjectResult {
-  id: ObjectId;
-  source: SourceLocation;
-  action: ApplyAction;
+export interface SyncSettings {
+  prune: boolean;
+  conflicts: 'report' | 'force';
+  ignore: IgnoreRule[];
+  /** Lets prune delete more than half of the inventory at once. */
+  allowMassPrune: boolean;
+  /** Lets an immutable-field change delete and recreate the object. */
+  recreate: boolean;
+}
+
+export const DEFAULT_SETTINGS: SyncSettings = {
+  prune: false,
+  conflicts: 'report',
+  ignore: [],
+  allowMassPrune: false,
+  recreate: false,
+};
+
+export interface ApplyInput {
+  client: KubeClient;
+  discovery: Discovery;
+  plan: PlannedObject[];
+  commit: string;
+  app: string;
+  /** Where the app's inventory lives (its default namespace). */
+  namespace: string;
+  settings: SyncSettings;
+  concurrency?: number;
+}
+
+export interface ApplyOutcome {
+  results: ObjectResult[];
+  inventoryWritten: boolean;
 }
 
 export class ApplyErrors extends TetherError {
   readonly errors: string[];
   constructor(errors: string[], commit: string, written: boolean) {
     super(
-      `commit ${commit.slice(0, 12)} was rejected by the API server:\n` + errors.map((e) => `  ${e}`).join('\n'),
+      `commit ${commit.slice(0, 7)} was rejected by the API server:\n` +
+        errors.map((e) => `  ${e}`).join('\n'),
       {
         hint: written
           ? "fix the manifests and push a new commit; only this commit's Namespaces and CRDs were applied, nothing else was written"
@@ -41,17 +77,10 @@ export class ApplyErrors extends TetherError {
 
 interface Checked {
   planned: PlannedObject;
-  info: ResourceInfo;
-  live: KubeObject | undefined;
-  dryRun: KubeObject;
-}
-
-export interface ExecuteInput {
-  client: KubeClient;
-  discovery: Discovery;
-  plan: PlannedObject[];
-  commit: string;
-  concurrency?: number;
+  evaluation?: Evaluation;
+  live?: KubeObject;
+  /** The dry-run hit an immutable field and recreating is allowed. */
+  recreate?: boolean;
 }
 
 function where(p: PlannedObject): string {
@@ -59,55 +88,123 @@ function where(p: PlannedObject): string {
   return `${s.file}:${s.line}:${s.column}`;
 }
 
-function resolvedId(p: PlannedObject): ObjectId {
+export function resolvedId(p: PlannedObject): ObjectId {
   return { ...p.manifest.id, namespace: p.namespace };
 }
 
-/** The live object and the dry-run result differ only in resourceVersion when nothing would change. */
-function unchanged(live: KubeObject | undefined, dryRun: KubeObject): boolean {
-  if (!live) return false;
-  const strip = (o: KubeObject) => ({ ...o, metadata: { ...o.metadata, resourceVersion: undefined } });
-  return isDeepStrictEqual(strip(live), strip(dryRun));
+function isImmutableError(e: ApiStatusError): boolean {
+  return e.status === 422 && /immutable/i.test(e.message + JSON.stringify(e.causes));
 }
 
-async function check(input: ExecuteInput, items: PlannedObject[], written: boolean): Promise<Checked[]> {
+function recreateAllowed(p: PlannedObject, settings: SyncSettings): boolean {
+  const a = (p.manifest.object.metadata as { annotations?: Record<string, unknown> }).annotations?.[
+    RECREATE_ANNOTATION
+  ];
+  return settings.recreate || a === 'true';
+}
+
+async function check(input: ApplyInput, items: PlannedObject[], written: boolean): Promise<Checked[]> {
   const errors: string[] = [];
-  const checked = await mapConcurrent(items, input.concurrency ?? 8, async (p) => {
-    const id = p.manifest.id;
-    const info = await input.discovery.lookup(id.group, id.version, id.kind);
-    if (!info) {
-      errors.push(`${where(p)}: ${formatId(id)}: the cluster does not serve this kind`);
-      return undefined;
-    }
-    try {
-      const live = await getObject(input.client, info, p.namespace, id.name);
-      const dryRun = await applyObject(input.client, info, p.object, { dryRun: true, force: true });
-      return { planned: p, info, live, dryRun };
-    } catch (e) {
-      if (!(e instanceof ApiStatusError)) throw e;
-      errors.push(`${where(p)}: ${formatId(resolvedId(p))}: ${e.message.replace(/^[A-Z]+ \S+: /, '')}`);
-      return undefined;
-    }
-  });
-  if (errors.length > 0) {
-    throw new ApplyErrors(errors.sort(), input.commit, written);
-  }
+  const checked = await mapConcurrent(
+    items,
+    input.concurrency ?? 8,
+    async (p): Promise<Checked | undefined> => {
+      const id = p.manifest.id;
+      if (applyPolicy(p) === 'ignore') return { planned: p };
+      const info = await input.discovery.lookup(id.group, id.version, id.kind);
+      if (!info) {
+        errors.push(`${where(p)}: ${formatId(id)}: the cluster does not serve this kind`);
+        return undefined;
+      }
+      let live: KubeObject | undefined;
+      try {
+        live = await getObject(input.client, info, p.namespace, id.name);
+        if (live && applyPolicy(p) === 'create-only') return { planned: p, live };
+        return {
+          planned: p,
+          live,
+          evaluation: await evaluate(input.client, info, p, live, input.settings.ignore),
+        };
+      } catch (e) {
+        if (!(e instanceof ApiStatusError)) throw e;
+        if (live && isImmutableError(e)) {
+          if (recreateAllowed(p, input.settings)) return { planned: p, live, recreate: true };
+          errors.push(
+            `${where(p)}: ${formatId(resolvedId(p))}: ${e.message.replace(/^[A-Z]+ \S+: /, '')} ` +
+              `(an immutable field changed: allow delete-and-recreate with the annotation ${RECREATE_ANNOTATION}: "true" or --recreate)`,
+          );
+          return undefined;
+        }
+        errors.push(`${where(p)}: ${formatId(resolvedId(p))}: ${e.message.replace(/^[A-Z]+ \S+: /, '')}`);
+        return undefined;
+      }
+    },
+  );
+  if (errors.length > 0) throw new ApplyErrors(errors.sort(), input.commit, written);
   return checked.filter((c): c is Checked => c !== undefined);
 }
 
-async function write(input: ExecuteInput, items: Checked[]): Promise<ObjectResult[]> {
+async function writeOne(input: ApplyInput, c: Checked): Promise<ObjectResult> {
+  const p = c.planned;
+  const base = { id: resolvedId(p), source: p.manifest.source, fields: [], conflicts: [] };
+  if (applyPolicy(p) === 'ignore') return { ...base, status: 'skipped', message: 'tether.dev/apply: ignore' };
+  if (!c.evaluation && c.live && !c.recreate) {
+    return { ...base, status: 'skipped', message: 'tether.dev/apply: create-only, and the object exists' };
+  }
+  const id = p.manifest.id;
+  const info = (await input.discovery.lookup(id.group, id.version, id.kind))!;
+  try {
+    if (c.recreate && c.live) {
+      await deleteObject(input.client, info, p.namespace, id.name, { uid: c.live.metadata.uid as string });
+      await waitForDeletion(input.client, info, p.namespace, id.name);
+      await applyObject(input.client, info, p.object, { force: true });
+      return { ...base, status: 'configured', message: 'recreated: an immutable field changed' };
+    }
+    const e = c.evaluation!;
+    const force = input.settings.conflicts === 'force';
+    const object = objectToApply(e, force);
+    const result =
+      object === p.object
+        ? e.dryRun
+        : await applyObject(input.client, info, object, { dryRun: true, force: true });
+    const fields = e.drift.filter((f) => !e.conflicts.includes(f) || force);
+    const managers = [...new Set(e.conflicts.flatMap((f) => f.owners.map((o) => o.manager)))].filter(
+      (m) => m !== 'tether',
+    );
+    const conflictNote = e.conflicts.length
+      ? force
+        ? {
+            message: `took over ${e.conflicts.length} field(s) from ${managers.join(', ')} (conflict policy: force)`,
+          }
+        : {
+            message: `left ${e.conflicts.length} field(s) to ${managers.join(', ')} (conflict policy: report)`,
+          }
+      : {};
+    const status = e.conflicts.length && !force ? 'conflict' : undefined;
+    if (sameAsLive(c.live, result)) {
+      return { ...base, status: status ?? 'unchanged', fields: [], conflicts: e.conflicts, ...conflictNote };
+    }
+    await applyObject(input.client, info, object, { force: true });
+    return {
+      ...base,
+      status: status ?? (c.live ? 'configured' : 'created'),
+      fields,
+      conflicts: e.conflicts,
+      ...conflictNote,
+    };
+  } catch (err) {
+    if (!(err instanceof ApiStatusError)) throw err;
+    return { ...base, status: 'failed', message: err.message };
+  }
+}
+
+async function write(input: ApplyInput, items: Checked[]): Promise<ObjectResult[]> {
   const results: ObjectResult[] = [];
   // Waves run one after the other; objects within a wave run concurrently.
   const waves = [...new Set(items.map((c) => `${c.planned.stage}/${c.planned.wave}`))];
   for (const wave of waves) {
     const batch = items.filter((c) => `${c.planned.stage}/${c.planned.wave}` === wave);
-    const done = await mapConcurrent(batch, input.concurrency ?? 8, async (c): Promise<ObjectResult> => {
-      const base = { id: resolvedId(c.planned), source: c.planned.manifest.source };
-      if (unchanged(c.live, c.dryRun)) return { ...base, action: 'unchanged' };
-      await applyObject(input.client, c.info, c.planned.object, { force: true });
-      return { ...base, action: c.live ? 'configured' : 'created' };
-    });
-    results.push(...done);
+    results.push(...(await mapConcurrent(batch, input.concurrency ?? 8, (c) => writeOne(input, c))));
   }
   return results;
 }
@@ -117,27 +214,101 @@ async function namespaceExists(client: KubeClient, discovery: Discovery, name: s
   return info ? (await getObject(client, info, '', name)) !== undefined : false;
 }
 
-export async function executeApply(input: ExecuteInput): Promise<ObjectResult[]> {
-  const { plan, client, discovery } = input;
-  const created = namespacesCreatedBy(plan);
+/** Namespaces this plan creates that do not exist yet: objects in them are dry-run later. */
+export async function missingNamespaces(
+  client: KubeClient,
+  discovery: Discovery,
+  plan: PlannedObject[],
+): Promise<Set<string>> {
   const missing = new Set<string>();
-  for (const ns of created) if (!(await namespaceExists(client, discovery, ns))) missing.add(ns);
-  const deferred = (p: PlannedObject) => p.definedByCommit || (p.namespaced && missing.has(p.namespace));
+  for (const ns of namespacesCreatedBy(plan))
+    if (!(await namespaceExists(client, discovery, ns))) missing.add(ns);
+  return missing;
+}
 
-  const now = await check(input, plan.filter((p) => !deferred(p)), false);
+async function prune(
+  input: ApplyInput,
+  previous: Inventory | undefined,
+): Promise<{ results: ObjectResult[]; keep: ObjectId[] }> {
+  const current = input.plan.map(resolvedId);
+  const candidates = pruneOrder(pruneCandidates(previous?.entries ?? [], current));
+  const results: ObjectResult[] = [];
+  const deletable: { id: ObjectId; uid: string }[] = [];
+  for (const id of candidates) {
+    const info = await input.discovery.lookup(id.group, id.version, id.kind);
+    const live = info ? await getObject(input.client, info, id.namespace, id.name) : undefined;
+    if (!live) continue;
+    const labels = (live.metadata.labels ?? {}) as Record<string, string>;
+    const annotations = (live.metadata.annotations ?? {}) as Record<string, string>;
+    // Another app (or a person) took the object over: it is no longer ours to delete.
+    if (labels[APP_LABEL] !== input.app) continue;
+    if (annotations[PRUNE_ANNOTATION] === 'false') {
+      results.push({
+        id,
+        fields: [],
+        conflicts: [],
+        status: 'skipped',
+        message: `not pruned: ${PRUNE_ANNOTATION}: "false"`,
+      });
+      continue;
+    }
+    deletable.push({ id, uid: live.metadata.uid as string });
+  }
+  if (!input.settings.prune) return { results: [], keep: deletable.map((d) => d.id) };
+  checkPruneGuard(deletable.length, previous?.entries.length ?? 0, input.settings.allowMassPrune, input.app);
+  for (const { id, uid } of deletable) {
+    const info = (await input.discovery.lookup(id.group, id.version, id.kind))!;
+    await deleteObject(input.client, info, id.namespace, id.name, { uid });
+    results.push({ id, fields: [], conflicts: [], status: 'pruned' });
+  }
+  return { results, keep: [] };
+}
+
+export async function applyCommit(input: ApplyInput): Promise<ApplyOutcome> {
+  const { plan, client, discovery } = input;
+  const missing = await missingNamespaces(client, discovery, plan);
+  const deferred = (p: PlannedObject) => p.definedByCommit || (p.namespaced && missing.has(p.namespace));
+  const previous = await readInventory(client, discovery, input.app, input.namespace);
+
+  const now = await check(
+    input,
+    plan.filter((p) => !deferred(p)),
+    false,
+  );
   const definitions = now.filter((c) => c.planned.stage === 'definitions');
   const results = await write(input, definitions);
   for (const c of definitions) {
-    if (c.planned.manifest.id.kind === 'CustomResourceDefinition') {
+    if (c.planned.manifest.id.kind === 'CustomResourceDefinition' && applyPolicy(c.planned) !== 'ignore') {
       await waitForCrdEstablished(client, c.planned.manifest.id.name);
     }
   }
-  if (definitions.some((c) => c.planned.manifest.id.kind === 'CustomResourceDefinition')) await discovery.refresh();
+  if (definitions.some((c) => c.planned.manifest.id.kind === 'CustomResourceDefinition'))
+    await discovery.refresh();
 
-  const later = await check(input, plan.filter(deferred), results.some((r) => r.action !== 'unchanged'));
+  const later = await check(
+    input,
+    plan.filter(deferred),
+    results.some((r) => r.status !== 'unchanged'),
+  );
   const rest = [...now.filter((c) => c.planned.stage !== 'definitions'), ...later];
   const order = new Map(plan.map((p, i) => [p, i]));
   rest.sort((a, b) => order.get(a.planned)! - order.get(b.planned)!);
   results.push(...(await write(input, rest)));
-  return results;
+
+  // Never prune (nor forget what to prune) after a failure anywhere in the commit.
+  if (results.some((r) => r.status === 'failed')) return { results, inventoryWritten: false };
+  const pruned = await prune(input, previous);
+  results.push(...pruned.results);
+  const inventoryWritten = await writeInventory(
+    client,
+    discovery,
+    {
+      app: input.app,
+      namespace: input.namespace,
+      commit: input.commit,
+      entries: [...plan.map(resolvedId), ...pruned.keep],
+    },
+    previous,
+  );
+  return { results, inventoryWritten };
 }

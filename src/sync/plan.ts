@@ -36,10 +36,9 @@ export interface PlannedObject {
 export class PlanErrors extends TetherError {
   readonly errors: string[];
   constructor(errors: string[], commit: string) {
-    super(
-      `commit ${commit.slice(0, 12)} cannot be applied:\n` + errors.map((e) => `  ${e}`).join('\n'),
-      { hint: 'fix the manifests (or install the missing CRDs) and push a new commit; nothing was written' },
-    );
+    super(`commit ${commit.slice(0, 7)} cannot be applied:\n` + errors.map((e) => `  ${e}`).join('\n'), {
+      hint: 'fix the manifests (or install the missing CRDs) and push a new commit; nothing was written',
+    });
     this.errors = errors;
   }
 }
@@ -48,7 +47,10 @@ const STAGE_ORDER: Record<Stage, number> = { definitions: 0, cluster: 1, namespa
 
 function isDefinition(m: Manifest): boolean {
   const { group, kind } = m.id;
-  return (group === '' && kind === 'Namespace') || (group === 'apiextensions.k8s.io' && kind === 'CustomResourceDefinition');
+  return (
+    (group === '' && kind === 'Namespace') ||
+    (group === 'apiextensions.k8s.io' && kind === 'CustomResourceDefinition')
+  );
 }
 
 /** Kinds that CRDs of this commit will define: `group/version/kind` -> namespaced. */
@@ -75,7 +77,9 @@ function waveOf(m: Manifest): number | string {
   const raw = annotations?.[SYNC_WAVE_ANNOTATION];
   if (raw === undefined) return 0;
   const n = typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
-  return Number.isSafeInteger(n) ? n : `${SYNC_WAVE_ANNOTATION} must be an integer in quotes, got ${JSON.stringify(raw)}`;
+  return Number.isSafeInteger(n)
+    ? n
+    : `${SYNC_WAVE_ANNOTATION} must be an integer in quotes, got ${JSON.stringify(raw)}`;
 }
 
 function withTetherLabels(object: Record<string, unknown>, namespace: string | undefined, app: string) {
@@ -147,7 +151,11 @@ export function planApply(input: PlanInput): PlannedObject[] {
 
 /** Namespaces this plan creates (so objects in them can only be dry-run afterwards). */
 export function namespacesCreatedBy(plan: PlannedObject[]): Set<string> {
-  return new Set(plan.filter((p) => p.manifest.id.kind === 'Namespace' && p.manifest.id.group === '').map((p) => p.manifest.id.name));
+  return new Set(
+    plan
+      .filter((p) => p.manifest.id.kind === 'Namespace' && p.manifest.id.group === '')
+      .map((p) => p.manifest.id.name),
+  );
 }
 
 /** A valid label value derived from free text (app names come from paths and repo URLs). */

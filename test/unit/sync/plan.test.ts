@@ -9,7 +9,10 @@ const served: Record<string, { resource: string; namespaced: boolean }> = {
   '/v1/Namespace': { resource: 'namespaces', namespaced: false },
   '/v1/ConfigMap': { resource: 'configmaps', namespaced: true },
   'apps/v1/Deployment': { resource: 'deployments', namespaced: true },
-  'apiextensions.k8s.io/v1/CustomResourceDefinition': { resource: 'customresourcedefinitions', namespaced: false },
+  'apiextensions.k8s.io/v1/CustomResourceDefinition': {
+    resource: 'customresourcedefinitions',
+    namespaced: false,
+  },
   'rbac.authorization.k8s.io/v1/ClusterRole': { resource: 'clusterroles', namespaced: false },
 };
 const lookup: KindLookup = (g, v, k) => served[`${g}/${v}/${k}`];
@@ -42,7 +45,15 @@ describe('planApply', () => {
       'd.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n',
       'e.yaml': crd + '---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: shop}\n',
     });
-    expect(p.map((x) => x.manifest.id.name)).toEqual(['shop', 'widgets.example.com', 'viewer', 'early', 'web', 'w', 'late']);
+    expect(p.map((x) => x.manifest.id.name)).toEqual([
+      'shop',
+      'widgets.example.com',
+      'viewer',
+      'early',
+      'web',
+      'w',
+      'late',
+    ]);
     expect(p.map((x) => x.stage)).toEqual([
       'definitions',
       'definitions',
@@ -57,7 +68,8 @@ describe('planApply', () => {
 
   it('defaults the namespace of namespaced objects only, and adds the tether labels', () => {
     const p = plan({
-      'a.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, labels: {team: x}}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: nsx}\n',
+      'a.yaml':
+        'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, labels: {team: x}}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: nsx}\n',
     });
     const cm = p.find((x) => x.manifest.id.kind === 'ConfigMap')!;
     const ns = p.find((x) => x.manifest.id.kind === 'Namespace')!;
@@ -78,7 +90,8 @@ describe('planApply', () => {
       plan({
         'x.yaml': 'apiVersion: example.com/v9\nkind: Gadget\nmetadata: {name: g}\n',
         'y.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata: {name: nsy, namespace: oops}\n',
-        'z.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, annotations: {tether.dev/sync-wave: "soon"}}\n',
+        'z.yaml':
+          'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, annotations: {tether.dev/sync-wave: "soon"}}\n',
       });
     } catch (e) {
       error = e;
@@ -89,7 +102,7 @@ describe('planApply', () => {
     expect(errors[0]).toMatch(/^x\.yaml:1:1: .*does not serve example\.com\/v9 Gadget/);
     expect(errors[1]).toMatch(/^y\.yaml:1:1: .*cluster-scoped/);
     expect(errors[2]).toMatch(/^z\.yaml:1:1: .*sync-wave must be an integer/);
-    expect((error as PlanErrors).message).toContain('aaaaaaaaaaaa');
+    expect((error as PlanErrors).message).toContain('commit aaaaaaa ');
   });
 });
 

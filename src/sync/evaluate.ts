@@ -1,0 +1,99 @@
+/**
+ * Evaluating one planned object against the cluster, without writing: its live state, a
+ * forced server-side dry-run of what Git wants, the drifted fields with their owners, the
+ * conflicts with other server-side appliers, and the fields ignore rules keep out of the apply.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { applyObject, FIELD_MANAGER, type KubeObject } from '../cluster/apply.ts';
+import type { KubeClient } from '../cluster/client.ts';
+import type { ResourceInfo } from '../cluster/discovery.ts';
+import {
+  classifyFieldDrift,
+  compileIgnoreRules,
+  computeDrift,
+  ignoreRulesFor,
+  isFieldIgnored,
+  type FieldDrift,
+  type IgnoreRule,
+} from '../diff/index.ts';
+import {
+  managerSet,
+  ownersOf,
+  parseManagedFields,
+  parsePath,
+  pointerAt,
+  withoutPaths,
+  type Path,
+} from '../fieldset/index.ts';
+import type { PlannedObject } from './plan.ts';
+
+export interface Evaluation {
+  planned: PlannedObject;
+  info: ResourceInfo;
+  live: KubeObject | undefined;
+  /** Forced dry-run of the whole Git object: what the object looks like if Git wins. */
+  dryRun: KubeObject;
+  drift: FieldDrift[];
+  conflicts: FieldDrift[];
+  /** Git's fields that ignore rules give to other managers: never applied. */
+  ignored: Path[];
+}
+
+export const APPLY_ANNOTATION = 'tether.dev/apply';
+
+export function applyPolicy(p: PlannedObject): 'normal' | 'create-only' | 'ignore' {
+  const a = (p.manifest.object.metadata as { annotations?: Record<string, unknown> }).annotations?.[
+    APPLY_ANNOTATION
+  ];
+  return a === 'create-only' || a === 'ignore' ? a : 'normal';
+}
+
+/** Leaves of Git's field set that an ignore rule covers and another manager owns live. */
+function ignoredPaths(dryRun: KubeObject, live: KubeObject | undefined, rules: IgnoreRule[]): Path[] {
+  if (!live || rules.length === 0) return [];
+  const compiled = ignoreRulesFor(compileIgnoreRules(rules), dryRun);
+  if (compiled.length === 0) return [];
+  const gitSet = managerSet(parseManagedFields(dryRun), FIELD_MANAGER, 'Apply');
+  const liveManaged = parseManagedFields(live);
+  const out: Path[] = [];
+  for (const leaf of gitSet?.leaves() ?? []) {
+    const owners = ownersOf(leaf, liveManaged);
+    if (!owners.some((o) => o.manager !== FIELD_MANAGER)) continue;
+    const pointers = [pointerAt(dryRun, leaf), pointerAt(live, leaf)].filter((p) => p !== undefined);
+    if (isFieldIgnored(compiled, { path: leaf, pointers, owners })) out.push(leaf);
+  }
+  return out;
+}
+
+export async function evaluate(
+  client: KubeClient,
+  info: ResourceInfo,
+  planned: PlannedObject,
+  live: KubeObject | undefined,
+  ignore: IgnoreRule[],
+): Promise<Evaluation> {
+  const dryRun = await applyObject(client, info, planned.object, { dryRun: true, force: true });
+  const { fields } = computeDrift({ desired: dryRun, live, ignore });
+  return {
+    planned,
+    info,
+    live,
+    dryRun,
+    drift: fields,
+    conflicts: fields.filter((f) => classifyFieldDrift(f, FIELD_MANAGER) === 'conflict'),
+    ignored: ignoredPaths(dryRun, live, ignore),
+  };
+}
+
+/** The object to apply: Git's object without ignored fields and, unless forced, conflicting ones. */
+export function objectToApply(e: Evaluation, forceConflicts: boolean): Record<string, unknown> {
+  const strip = [...e.ignored, ...(forceConflicts ? [] : e.conflicts.map((c) => parsePath(c.path)))];
+  return strip.length === 0 ? e.planned.object : withoutPaths(e.planned.object, strip);
+}
+
+/** True when applying would leave the live object exactly as it is. */
+export function sameAsLive(live: KubeObject | undefined, result: KubeObject): boolean {
+  if (!live) return false;
+  const strip = (o: KubeObject) => ({ ...o, metadata: { ...o.metadata, resourceVersion: undefined } });
+  return isDeepStrictEqual(strip(live), strip(result));
+}

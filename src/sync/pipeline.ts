@@ -1,0 +1,68 @@
+/**
+ * The pipeline both drivers (CLI and agent) run: source -> manifests -> plan -> execute or
+ * report. This file only connects the stages; each stage lives in its own module.
+ */
+import { KubeClient, type ClientOptions } from '../cluster/client.ts';
+import { Discovery } from '../cluster/discovery.ts';
+import { loadManifestsWithRenderers, type Manifest } from '../manifests/index.ts';
+import { readSnapshot, type Snapshot, type SourceSpec } from '../source/index.ts';
+import { planApply, type PlannedObject } from './plan.ts';
+
+export interface AppTarget {
+  name: string;
+  source: SourceSpec;
+  /** Directory of the manifests inside the repository ('' = root). */
+  path: string;
+  include?: string[];
+  exclude?: string[];
+  namespace: string;
+  allowedNamespaces?: string[];
+}
+
+export interface LoadedCommit {
+  snapshot: Snapshot;
+  manifests: Manifest[];
+}
+
+export function normalizePath(path: string | undefined): string {
+  return (path ?? '').replace(/^\.\/?/, '').replace(/\/+$/, '');
+}
+
+/** Reads the commit and turns its files into validated manifests (all errors at once). */
+export async function loadCommit(app: AppTarget, sha?: string): Promise<LoadedCommit> {
+  const path = normalizePath(app.path);
+  const snapshot = await readSnapshot(app.source, {
+    ...(path ? { path } : {}),
+    ...(app.include ? { include: app.include } : {}),
+    ...(app.exclude ? { exclude: app.exclude } : {}),
+    ...(sha ? { sha } : {}),
+  });
+  const manifests = await loadManifestsWithRenderers(snapshot.files, {
+    commit: snapshot.commit.sha,
+    basePath: path,
+    ...(app.allowedNamespaces ? { allowedNamespaces: app.allowedNamespaces } : {}),
+  });
+  return { snapshot, manifests };
+}
+
+export interface Connection {
+  client: KubeClient;
+  discovery: Discovery;
+}
+
+export async function connect(options: ClientOptions): Promise<Connection> {
+  const client = await KubeClient.create(options);
+  const discovery = new Discovery(client);
+  await discovery.refresh();
+  return { client, discovery };
+}
+
+export function planFor(app: AppTarget, loaded: LoadedCommit, conn: Connection): PlannedObject[] {
+  return planApply({
+    manifests: loaded.manifests,
+    lookup: (g, v, k) => conn.discovery.cached(g, v, k),
+    defaultNamespace: app.namespace,
+    commit: loaded.snapshot.commit.sha,
+    app: app.name,
+  });
+}
