@@ -1,0 +1,59 @@
+/** Helpers for integration tests: a namespace per test, kubectl, and the tether CLI as a user runs it. */
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { inject } from 'vitest';
+
+const exec = promisify(execFile);
+export const repoRoot = resolve(import.meta.dirname, '..', '..');
+
+export function kubeconfig(): string {
+  return inject('kubeconfig');
+}
+
+export async function kubectl(args: string[], input?: string): Promise<string> {
+  const child = exec('kubectl', ['--kubeconfig', kubeconfig(), ...args], { maxBuffer: 64 << 20 });
+  if (input !== undefined) {
+    child.child.stdin?.end(input);
+  }
+  return (await child).stdout;
+}
+
+export async function kubectlJson<T = Record<string, unknown>>(args: string[]): Promise<T> {
+  return JSON.parse(await kubectl([...args, '-o', 'json', '--show-managed-fields'])) as T;
+}
+
+/** A fresh namespace with a unique name; delete it with the returned function. */
+export async function createNamespace(prefix = 't'): Promise<{ name: string; cleanup: () => Promise<void> }> {
+  const name = `${prefix}-${randomBytes(4).toString('hex')}`;
+  await kubectl(['create', 'namespace', name]);
+  return {
+    name,
+    cleanup: async () => {
+      await kubectl(['delete', 'namespace', name, '--wait=false', '--ignore-not-found']);
+    },
+  };
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `tether` exactly as a user would (bin/tether.js on this Node), never throwing on failure. */
+export function tether(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((res, rej) => {
+    const child = spawn(process.execPath, [resolve(repoRoot, 'bin/tether.js'), ...args], {
+      env: { ...process.env, KUBECONFIG: kubeconfig(), NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', rej);
+    child.on('close', (code) => res({ code: code ?? -1, stdout, stderr }));
+  });
+}
