@@ -54,31 +54,28 @@ describe('kustomize renderer', () => {
     ]);
   });
 
-  it(
-    'loadManifestsWithRenderers renders kustomize dirs and reads the rest plainly',
-    async () => {
-      const manifests = await loadManifestsWithRenderers(shopFiles(), { commit: COMMIT, basePath: 'shop' });
-      // base/ and overlays/prod/ both declare kustomizations; neither is inside the other.
-      // Generated ConfigMap names end in a content hash of kustomize's own.
-      const unhashed = (name: string) => name.replace(/-[a-z0-9]{10}$/, '-<hash>');
-      expect(
-        manifests.map((m) => `${m.source.file} ${m.id.kind}/${m.id.namespace}/${unhashed(m.id.name)}`),
-      ).toEqual([
-        'shop/base/<kustomize output>.yaml ConfigMap//web-config-<hash>',
-        'shop/base/<kustomize output>.yaml Deployment//web',
-        'shop/overlays/prod/<kustomize output>.yaml ConfigMap/shop/prod-web-config-<hash>',
-        'shop/overlays/prod/<kustomize output>.yaml Service/shop/prod-web',
-        'shop/overlays/prod/<kustomize output>.yaml Deployment/shop/prod-web',
-        'shop/plain.yaml Namespace//shop',
-      ]);
-      // The config hash sees the generated ConfigMap of the same render.
-      const deploy = manifests.find((m) => m.id.name === 'prod-web' && m.id.kind === 'Deployment');
-      const template = (
-        deploy?.object['spec'] as { template: { metadata: { annotations: Record<string, string> } } }
-      ).template;
-      expect(template.metadata.annotations['tether.dev/config-hash']).toMatch(/^[0-9a-f]{64}$/);
-    },
-  );
+  it('loadManifestsWithRenderers renders kustomize dirs and reads the rest plainly', async () => {
+    const manifests = await loadManifestsWithRenderers(shopFiles(), { commit: COMMIT, basePath: 'shop' });
+    // base/ and overlays/prod/ both declare kustomizations; neither is inside the other.
+    // Generated ConfigMap names end in a content hash of kustomize's own.
+    const unhashed = (name: string) => name.replace(/-[a-z0-9]{10}$/, '-<hash>');
+    expect(
+      manifests.map((m) => `${m.source.file} ${m.id.kind}/${m.id.namespace}/${unhashed(m.id.name)}`),
+    ).toEqual([
+      'shop/base/<kustomize output>.yaml ConfigMap//web-config-<hash>',
+      'shop/base/<kustomize output>.yaml Deployment//web',
+      'shop/overlays/prod/<kustomize output>.yaml ConfigMap/shop/prod-web-config-<hash>',
+      'shop/overlays/prod/<kustomize output>.yaml Service/shop/prod-web',
+      'shop/overlays/prod/<kustomize output>.yaml Deployment/shop/prod-web',
+      'shop/plain.yaml Namespace//shop',
+    ]);
+    // The config hash sees the generated ConfigMap of the same render.
+    const deploy = manifests.find((m) => m.id.name === 'prod-web' && m.id.kind === 'Deployment');
+    const template = (
+      deploy?.object['spec'] as { template: { metadata: { annotations: Record<string, string> } } }
+    ).template;
+    expect(template.metadata.annotations['tether.dev/config-hash']).toMatch(/^[0-9a-f]{64}$/);
+  });
 
   it('renders only the app path, with bases reachable outside it', async () => {
     const manifests = await loadManifestsWithRenderers(shopFiles(), {
