@@ -6,7 +6,7 @@ import { connect, loadCommit, planFor } from '../sync/pipeline.ts';
 import { reportDrift } from '../sync/report.ts';
 import { apiVersionOf, type ObjectResult } from '../sync/result.ts';
 import { addClusterFlags, addSourceFlags, outputOption, useColor } from './common.ts';
-import { targetFromFlags, type TargetFlags } from './target.ts';
+import { addIgnoreFlags, ignoreRulesFromFlags, targetFromFlags, type TargetFlags } from './target.ts';
 
 interface DriftFlags extends TargetFlags {
   output: 'text' | 'json' | 'markdown';
@@ -79,6 +79,7 @@ export function driftCommand(): Command {
   );
   addSourceFlags(cmd);
   addClusterFlags(cmd);
+  addIgnoreFlags(cmd);
   return cmd
     .option('--app <name>', 'app name (selects its inventory, to report orphaned objects)')
     .addOption(outputOption(['text', 'json', 'markdown']))
@@ -103,7 +104,7 @@ Examples:
           plan: planFor(app, loaded, conn),
           app: app.name,
           namespace: app.namespace,
-          ignore: [],
+          ignore: ignoreRulesFromFlags(flags),
         });
         const out =
           flags.output === 'json'

@@ -6,7 +6,7 @@ import { connect, loadCommit, planFor } from '../sync/pipeline.ts';
 import type { ObjectResult } from '../sync/result.ts';
 import { addClusterFlags, addSourceFlags, outputOption, useColor } from './common.ts';
 import { formatFieldDrift } from '../diff/index.ts';
-import { targetFromFlags, type TargetFlags } from './target.ts';
+import { addIgnoreFlags, ignoreRulesFromFlags, targetFromFlags, type TargetFlags } from './target.ts';
 
 interface SyncFlags extends TargetFlags {
   output: 'text' | 'json';
@@ -35,6 +35,7 @@ export async function runSync(flags: SyncFlags): Promise<ObjectResult[]> {
         allowMassPrune: Boolean(flags.allowMassPrune),
         conflicts: flags.force ? 'force' : 'report',
         recreate: Boolean(flags.recreate),
+        ignore: ignoreRulesFromFlags(flags),
       },
     });
     if (flags.output === 'json') {
@@ -63,6 +64,7 @@ export function syncCommand(): Command {
   );
   addSourceFlags(cmd);
   addClusterFlags(cmd);
+  addIgnoreFlags(cmd);
   return cmd
     .option(
       '--app <name>',
