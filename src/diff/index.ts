@@ -16,3 +16,5 @@ export { diffLines } from './line-diff.ts';
 export type { Operation } from './patch.ts';
 export { jsonPatch } from './patch.ts';
 export { DriftInputError, IgnoreRuleError } from './errors.ts';
+export { markdownReport } from './format-markdown.ts';
+export type { MarkdownObject, MarkdownReport } from './format-markdown.ts';
