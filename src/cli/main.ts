@@ -1,6 +1,7 @@
 /** The `tether` command line: one file per command, errors printed as one line plus a hint. */
 import { Command } from 'commander';
 import { printError } from './output.ts';
+import { diffCommand } from './diff.ts';
 import { driftCommand } from './drift.ts';
 import { syncCommand } from './sync.ts';
 
@@ -11,6 +12,7 @@ const program = new Command('tether')
   .option('--debug', 'print stack traces on errors')
   .showHelpAfterError('(run with --help for usage)')
   .addCommand(syncCommand())
+  .addCommand(diffCommand())
   .addCommand(driftCommand());
 
 try {

@@ -1,0 +1,151 @@
+/**
+ * `tether diff` for pull requests: a branch that changes a Deployment's image and removes a
+ * ConfigMap, compared with the live cluster by server-side dry-run, writing nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GitServer, type Repo } from '../support/git-server.ts';
+import { createNamespace, kubectl, tether } from '../support/cluster.ts';
+
+const deployment = (image: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: "${image}"}]
+`;
+const configMap = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: legacy}\ndata: {a: "1"}\n`;
+const secret = (v: string) =>
+  `apiVersion: v1\nkind: Secret\nmetadata: {name: creds}\nstringData: {password: "${v}"}\n`;
+
+interface DiffJson {
+  commit: string;
+  base: string;
+  touched: { change: string; kind: string; name: string; file: string }[];
+  objects: {
+    kind: string;
+    name: string;
+    action: string;
+    fields: { path: string; owners: { manager: string }[] }[];
+    patch: unknown[];
+  }[];
+}
+
+describe('tether diff', () => {
+  let git: GitServer;
+  let repo: Repo;
+  let ns: { name: string; cleanup: () => Promise<void> };
+  let args: (ref: string, extra?: string[]) => string[];
+
+  beforeAll(async () => {
+    git = await GitServer.start();
+    repo = git.createRepo('pr');
+    ns = await createNamespace('diff');
+    args = (ref, extra = []) => [
+      '--repo',
+      git.url('pr'),
+      '--ref',
+      ref,
+      '--path',
+      'app',
+      '-n',
+      ns.name,
+      '--app',
+      'pr',
+      ...extra,
+    ];
+    repo.commit(
+      {
+        'app/web.yaml': deployment('nginx:1.27'),
+        'app/legacy.yaml': configMap,
+        'app/secret.yaml': secret('old-pass-123'),
+      },
+      'base',
+    );
+    const r = await tether(['sync', ...args('main', ['--prune'])]);
+    expect(r.code, r.stderr).toBe(0);
+    repo.git(['checkout', '-q', '-b', 'feature']);
+    repo.git(['rm', '-q', 'app/legacy.yaml']);
+    repo.git(['commit', '-q', '-m', 'drop legacy config']);
+    repo.git(['push', '-q', 'origin', 'feature']);
+    const fs = await import('node:fs');
+    fs.writeFileSync(`${repo.git(['rev-parse', '--show-toplevel'])}/app/web.yaml`, deployment('nginx:1.28'));
+    fs.writeFileSync(`${repo.git(['rev-parse', '--show-toplevel'])}/app/secret.yaml`, secret('new-pass-456'));
+    repo.git(['commit', '-q', '-am', 'bump nginx and rotate']);
+    repo.git(['push', '-q', 'origin', 'feature']);
+  });
+
+  afterAll(async () => {
+    await ns.cleanup();
+    repo.dispose();
+    await git.close();
+  });
+
+  it('shows the changed image with its current owner and the removed ConfigMap, exits 1, writes nothing', async () => {
+    const r = await tether(['diff', ...args('feature', ['--base', 'main', '--prune', '-o', 'json'])]);
+    expect(r.code, r.stderr).toBe(1);
+    const json = JSON.parse(r.stdout) as DiffJson;
+    expect(json.touched.map((t) => `${t.change} ${t.kind}/${t.name}`).sort()).toEqual([
+      'modified Deployment/web',
+      'modified Secret/creds',
+      'removed ConfigMap/legacy',
+    ]);
+    const web = json.objects.find((o) => o.kind === 'Deployment')!;
+    expect(web.action).toBe('update');
+    expect(web.fields).toEqual([
+      expect.objectContaining({
+        path: '.spec.template.spec.containers[name=web].image',
+        owners: [expect.objectContaining({ manager: 'tether' })],
+      }),
+    ]);
+    expect(web.patch).toContainEqual({
+      op: 'replace',
+      path: '/spec/template/spec/containers/0/image',
+      value: 'nginx:1.28',
+    });
+    expect(json.objects.find((o) => o.kind === 'ConfigMap')!.action).toBe('delete');
+    // Secret values never appear, in any output.
+    expect(r.stdout).not.toContain('pass-123');
+    expect(r.stdout).not.toContain('pass-456');
+    expect(
+      await kubectl([
+        '-n',
+        ns.name,
+        'get',
+        'deploy',
+        'web',
+        '-o',
+        'jsonpath={.spec.template.spec.containers[0].image}',
+      ]),
+    ).toBe('nginx:1.27');
+    expect(await kubectl(['-n', ns.name, 'get', 'cm', '-o', 'name'])).toContain('configmap/legacy');
+  });
+
+  it('renders Markdown for a PR comment: a table and one details block per changed object, secrets masked', async () => {
+    const r = await tether(['diff', ...args('feature', ['--base', 'main', '--prune', '-o', 'markdown'])]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^### Tether diff/);
+    expect(r.stdout).toMatch(/\| update \| apps\/v1 Deployment \S+\/web \| 1 \|/);
+    expect(r.stdout.match(/<details>/g)).toHaveLength(3);
+    expect(r.stdout).toMatch(/^\+\s+image: nginx:1\.28$/m);
+    expect(r.stdout).toContain('***');
+    expect(r.stdout).not.toMatch(/pass-(123|456)/);
+  });
+
+  it('names the owner of a field someone changed by hand', async () => {
+    await kubectl(['-n', ns.name, 'set', 'image', 'deployment/web', 'web=nginx:hotfix']);
+    const r = await tether(['diff', ...args('feature', ['-o', 'json'])]);
+    const web = (JSON.parse(r.stdout) as DiffJson).objects.find((o) => o.kind === 'Deployment')!;
+    expect(web.fields[0]!.owners.map((o) => o.manager)).toContain('kubectl-set');
+  });
+
+  it('exits 0 once the branch is applied', async () => {
+    expect((await tether(['sync', ...args('feature', ['--prune'])])).code).toBe(0);
+    const r = await tether(['diff', ...args('feature', ['--prune'])]);
+    expect(r.stdout).toContain('no changes');
+    expect(r.code).toBe(0);
+  });
+});
