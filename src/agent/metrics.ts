@@ -1,0 +1,118 @@
+/**
+ * Prometheus metrics of the agent, in a Registry of its own so that tests, embedders and
+ * several agents in one process never collide in prom-client's global registry. The names
+ * are a contract (DESIGN.md, "Metrics").
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Reconciles take from milliseconds (nothing changed) to minutes (first apply of a big app). */
+const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+
+export interface ApiRequestCount {
+  verb: string;
+  dryRun: boolean;
+  count: number;
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly #reconciles: Counter<'app' | 'result'>;
+  readonly #duration: Histogram<'app'>;
+  readonly #drifted: Gauge<'app'>;
+  readonly #lastApplied: Gauge<'app'>;
+  readonly #apiRequests: Counter<'verb' | 'dry_run'>;
+  readonly #gitRequests: Counter<'app' | 'kind'>;
+  /** Last absolute totals seen by syncApiRequests, by `verb dry_run`. */
+  readonly #apiTotals = new Map<string, number>();
+
+  /** `defaultMetrics: false` skips the process metrics (each set installs its own event-loop monitor). */
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    this.#reconciles = new Counter({
+      name: 'tether_reconcile_total',
+      help: 'Reconciles finished, by app and result.',
+      labelNames: ['app', 'result'] as const,
+      registers,
+    });
+    this.#duration = new Histogram({
+      name: 'tether_reconcile_duration_seconds',
+      help: 'Wall time of one reconcile, by app.',
+      labelNames: ['app'] as const,
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.#drifted = new Gauge({
+      name: 'tether_drifted_objects',
+      help: 'Objects whose live state differs from Git at the last reconcile, by app.',
+      labelNames: ['app'] as const,
+      registers,
+    });
+    this.#lastApplied = new Gauge({
+      name: 'tether_last_applied_timestamp_seconds',
+      help: 'Unix time of the last successful apply, by app.',
+      labelNames: ['app'] as const,
+      registers,
+    });
+    this.#apiRequests = new Counter({
+      name: 'tether_api_requests_total',
+      help: 'Requests to the Kubernetes API server, by verb and whether they were dry runs.',
+      labelNames: ['verb', 'dry_run'] as const,
+      registers,
+    });
+    this.#gitRequests = new Counter({
+      name: 'tether_git_requests_total',
+      help: 'HTTP requests to Git servers, by app and kind (ls-refs, fetch, ...).',
+      labelNames: ['app', 'kind'] as const,
+      registers,
+    });
+    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  recordReconcile(app: string, result: string, seconds: number): void {
+    this.#reconciles.inc({ app, result });
+    this.#duration.observe({ app }, seconds);
+  }
+
+  setDrifted(app: string, n: number): void {
+    this.#drifted.set({ app }, n);
+  }
+
+  setLastApplied(app: string, date: Date): void {
+    this.#lastApplied.set({ app }, date.getTime() / 1000);
+  }
+
+  /**
+   * Takes the API client's absolute request totals and adds what grew since the last call,
+   * since a Prometheus counter only goes up. A total below the last one means the client
+   * was replaced and counts from zero again, so all of it is new.
+   */
+  syncApiRequests(counts: ApiRequestCount[]): void {
+    for (const { verb, dryRun, count } of counts) {
+      const dry_run = String(dryRun);
+      const key = `${verb} ${dry_run}`;
+      const last = this.#apiTotals.get(key) ?? 0;
+      const increase = count >= last ? count - last : count;
+      this.#apiTotals.set(key, count);
+      if (increase > 0) this.#apiRequests.inc({ verb, dry_run }, increase);
+    }
+  }
+
+  incGit(app: string, kind: string): void {
+    this.#gitRequests.inc({ app, kind });
+  }
+
+  /** Drops an app's series once it is removed from the config, so dashboards stop showing it. */
+  async forgetApp(app: string): Promise<void> {
+    for (const metric of [this.#drifted, this.#lastApplied, this.#duration]) metric.remove({ app });
+    await Promise.all([removeWhereApp(this.#reconciles, app), removeWhereApp(this.#gitRequests, app)]);
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
+
+async function removeWhereApp<T extends string>(metric: Counter<T | 'app'>, app: string): Promise<void> {
+  const { values } = await metric.get();
+  for (const { labels } of values) if (labels['app'] === app) metric.remove(labels);
+}

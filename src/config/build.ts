@@ -1,0 +1,73 @@
+/** From schema output to TetherConfig: durations in milliseconds, paths made absolute. */
+import { resolve } from 'node:path';
+import { parseDuration } from './duration.ts';
+import type { RawApp, RawConfig } from './schema.ts';
+import type { AppConfig, TetherConfig, VerifyConfig, WebhookConfig } from './types.ts';
+
+/** `https://…`, `ssh://…`, `file://…`, or scp-like `git@host:org/repo`; anything else is a local path. */
+export function isRemoteRepo(repo: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(repo) || /^[^/\s:@]+@[^/\s:]+:/.test(repo);
+}
+
+/** Paths in a config file are relative to the file's directory, so the file works from any cwd. */
+export function buildConfig(raw: RawConfig, file: string | undefined, baseDir: string): TetherConfig {
+  const at = (p: string) => resolve(baseDir, p);
+  return {
+    file,
+    auditLog: at(raw.auditLog),
+    listen: raw.listen,
+    logLevel: raw.logLevel,
+    leaderElection: { ...raw.leaderElection },
+    webhooks: raw.webhooks.map((w): WebhookConfig => ({
+      name: w.name,
+      type: w.type,
+      ...(w.secretFile !== undefined && { secretFile: at(w.secretFile) }),
+      ...(w.secretEnv !== undefined && { secretEnv: w.secretEnv }),
+    })),
+    apps: raw.apps.map((app) => buildApp(app, baseDir)),
+  };
+}
+
+export function buildApp(app: RawApp, baseDir: string): AppConfig {
+  const at = (p: string) => resolve(baseDir, p);
+  const opt = <K extends string>(key: K, p: string | undefined) =>
+    (p === undefined ? {} : { [key]: at(p) }) as Partial<Record<K, string>>;
+  const { source: s, destination: d, sync } = app;
+  const verify: VerifyConfig =
+    s.verify.mode === 'off'
+      ? { mode: 'off' }
+      : {
+          mode: 'required',
+          ...opt('pgpKeysFile', s.verify.pgpKeysFile),
+          ...opt('sshKeysFile', s.verify.sshKeysFile),
+        };
+  return {
+    name: app.name,
+    source: {
+      repo: isRemoteRepo(s.repo) ? s.repo : at(s.repo),
+      ...(s.ref !== undefined && { ref: s.ref }),
+      path: s.path,
+      intervalMs: parseDuration(s.interval),
+      ...(s.include !== undefined && { include: [...s.include] }),
+      exclude: [...s.exclude],
+      ...opt('usernameFile', s.usernameFile),
+      ...opt('passwordFile', s.passwordFile),
+      ...opt('caFile', s.caFile),
+      verify,
+    },
+    destination: {
+      ...opt('kubeconfig', d.kubeconfig),
+      ...(d.context !== undefined && { context: d.context }),
+      namespace: d.namespace,
+      ...(d.allowedNamespaces !== undefined && { allowedNamespaces: [...d.allowedNamespaces] }),
+    },
+    sync: {
+      mode: sync.mode,
+      prune: sync.prune,
+      conflicts: sync.conflicts,
+      pruneGuard: sync.pruneGuard,
+      suspend: sync.suspend,
+      ignore: sync.ignore.map((r) => ({ ...r })),
+    },
+  };
+}

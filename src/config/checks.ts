@@ -1,0 +1,107 @@
+/**
+ * Checks that span several keys, run on the raw data even when the schema fails, so that one
+ * run reports every problem. Each looks only at values of the right type and leaves wrong
+ * types to the schema.
+ */
+import { parsePathPattern } from '../fieldset/path.ts';
+import { FieldPathError } from '../fieldset/errors.ts';
+import type { PathIssue } from './issues.ts';
+import type { KeyPath } from './positions.ts';
+
+/** Line number of a path, for messages that point at a second place. */
+type LineOf = (path: KeyPath) => number;
+
+export function crossChecks(raw: unknown, lineOf: LineOf): PathIssue[] {
+  if (!isRecord(raw)) return [];
+  const apps = listOfRecords(raw['apps']);
+  const webhooks = listOfRecords(raw['webhooks']);
+  return [
+    ...uniqueNames('apps', 'app', apps, lineOf),
+    ...uniqueNames('webhooks', 'webhook', webhooks, lineOf),
+    ...webhooks.flatMap(([i, w]) => webhookSecret(i, w)),
+    ...apps.flatMap(([i, app]) => [...verifyKeys(i, app), ...ignoreRules(i, app)]),
+  ];
+}
+
+function uniqueNames(list: string, what: string, items: [number, Record<string, unknown>][], lineOf: LineOf) {
+  const issues: PathIssue[] = [];
+  const first = new Map<string, number>();
+  for (const [i, item] of items) {
+    const name = item['name'];
+    if (typeof name !== 'string') continue;
+    const seen = first.get(name);
+    if (seen === undefined) first.set(name, i);
+    else
+      issues.push({
+        path: [list, i, 'name'],
+        message: `duplicate ${what} name ${JSON.stringify(name)}, first defined at line ${lineOf([list, seen, 'name'])} (${list}[${seen}].name)`,
+      });
+  }
+  return issues;
+}
+
+function webhookSecret(i: number, w: Record<string, unknown>): PathIssue[] {
+  if (w['secretFile'] !== undefined && w['secretEnv'] !== undefined)
+    return [{ path: ['webhooks', i, 'secretEnv'], message: 'set only one of secretFile and secretEnv' }];
+  if (w['secretFile'] === undefined && w['secretEnv'] === undefined)
+    return [
+      {
+        path: ['webhooks', i],
+        message: 'missing secretFile or secretEnv (a file or environment variable holding the shared secret)',
+      },
+    ];
+  return [];
+}
+
+function verifyKeys(i: number, app: Record<string, unknown>): PathIssue[] {
+  const source = app['source'];
+  const verify = isRecord(source) ? source['verify'] : undefined;
+  if (!isRecord(verify) || verify['mode'] !== 'required') return [];
+  if (verify['pgpKeysFile'] !== undefined || verify['sshKeysFile'] !== undefined) return [];
+  return [
+    {
+      path: ['apps', i, 'source', 'verify'],
+      message: 'mode required needs pgpKeysFile or sshKeysFile: the keys whose signatures are trusted',
+    },
+  ];
+}
+
+function ignoreRules(i: number, app: Record<string, unknown>): PathIssue[] {
+  const sync = app['sync'];
+  const rules = listOfRecords(isRecord(sync) ? sync['ignore'] : undefined);
+  const issues: PathIssue[] = [];
+  for (const [j, rule] of rules) {
+    const at: KeyPath = ['apps', i, 'sync', 'ignore', j];
+    if (!['paths', 'kinds', 'names', 'managers'].some((k) => rule[k] !== undefined)) {
+      issues.push({
+        path: at,
+        message:
+          'an ignore rule needs paths, kinds, names or managers; an empty rule would ignore everything',
+      });
+    }
+    const paths = rule['paths'];
+    if (!Array.isArray(paths)) continue;
+    paths.forEach((p: unknown, k) => {
+      // JSON pointers (`/spec/replicas`) need no parsing.
+      if (typeof p !== 'string' || p === '' || p.startsWith('/')) return;
+      try {
+        parsePathPattern(p);
+      } catch (err) {
+        if (!(err instanceof FieldPathError)) throw err;
+        issues.push({ path: [...at, 'paths', k], message: err.message });
+      }
+    });
+  }
+  return issues;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function listOfRecords(v: unknown): [number, Record<string, unknown>][] {
+  if (!Array.isArray(v)) return [];
+  return v.flatMap((item: unknown, i): [number, Record<string, unknown>][] =>
+    isRecord(item) ? [[i, item]] : [],
+  );
+}

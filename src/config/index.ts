@@ -1,0 +1,18 @@
+/** Tether's config file: schema, loading, and the equivalent built from CLI flags. */
+export { parseConfig } from './parse.ts';
+export { loadConfig } from './load.ts';
+export { appFromFlags, defaultAppName } from './flags.ts';
+export type { AppFlags } from './flags.ts';
+export { parseDuration } from './duration.ts';
+export { parseListen } from './listen.ts';
+export type { ListenAddress } from './listen.ts';
+export { isRemoteRepo } from './build.ts';
+export {
+  ConfigErrors,
+  ConfigFlagsError,
+  ConfigReadError,
+  InvalidDurationError,
+  formatProblem,
+} from './errors.ts';
+export type { ConfigProblem } from './errors.ts';
+export type * from './types.ts';

@@ -1,0 +1,17 @@
+/** `host:port` of the agent's HTTP server; IPv6 hosts in brackets (`[::1]:9090`). */
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]+):(\d{1,5})$/;
+
+/** Parses `host:port`; undefined when it is not one. */
+export function parseListen(text: string): ListenAddress | undefined {
+  const m = HOST_PORT.exec(text);
+  if (!m) return undefined;
+  const port = Number(m[2]);
+  if (port > 65535) return undefined;
+  const host = (m[1] ?? '').replace(/^\[(.*)\]$/, '$1');
+  return { host, port };
+}

@@ -1,0 +1,130 @@
+/**
+ * The config file's structure as zod strict objects: every unknown key is an error. Values
+ * stay as written here (durations as text, paths unresolved); build.ts turns the result into
+ * a TetherConfig. Checks that span several keys live in checks.ts, which runs even when this
+ * schema fails so that all problems are reported together.
+ */
+import { z } from 'zod';
+import { parseDuration } from './duration.ts';
+import { InvalidDurationError } from './errors.ts';
+import { parseListen } from './listen.ts';
+import { DNS_LABEL_RULE, isDnsLabel } from './names.ts';
+
+const MAX_INTERVAL_MS = 24 * 3_600_000;
+
+const quote = (v: unknown) => JSON.stringify(v);
+
+const nonEmpty = () => z.string().min(1, { error: 'must not be empty' });
+
+const dnsLabel = () =>
+  z
+    .string()
+    .refine(isDnsLabel, { error: (iss) => `${quote(iss.input)} is not a valid name: ${DNS_LABEL_RULE}` });
+
+const stringList = () => z.array(nonEmpty());
+
+const interval = z.string().superRefine((text, ctx) => {
+  let ms: number;
+  try {
+    ms = parseDuration(text);
+  } catch (err) {
+    if (!(err instanceof InvalidDurationError)) throw err;
+    ctx.addIssue({ code: 'custom', message: err.message });
+    return;
+  }
+  if (ms <= 0)
+    ctx.addIssue({
+      code: 'custom',
+      message: `${quote(text)} is too short: the interval must be more than 0`,
+    });
+  else if (ms > MAX_INTERVAL_MS)
+    ctx.addIssue({
+      code: 'custom',
+      message: `${quote(text)} is too long: the interval must be at most 24h`,
+    });
+});
+
+/** A path inside the repository: relative, and never climbing out of it. */
+const repoPath = z.string().refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), {
+  error: (iss) => `${quote(iss.input)} must be a relative path inside the repository, without ".."`,
+});
+
+const listen = z.string().refine((s) => parseListen(s) !== undefined, {
+  error: (iss) =>
+    `${quote(iss.input)} is not host:port (e.g. 127.0.0.1:9090, or 0.0.0.0:9090 for all interfaces)`,
+});
+
+const verify = z.strictObject({
+  mode: z.enum(['off', 'required']),
+  pgpKeysFile: nonEmpty().optional(),
+  sshKeysFile: nonEmpty().optional(),
+});
+
+const source = z.strictObject({
+  repo: nonEmpty(),
+  ref: nonEmpty().optional(),
+  path: repoPath.default('.'),
+  interval: interval.default('1m'),
+  include: stringList().optional(),
+  exclude: stringList().default([]),
+  usernameFile: nonEmpty().optional(),
+  passwordFile: nonEmpty().optional(),
+  caFile: nonEmpty().optional(),
+  verify: verify.prefault({ mode: 'off' }),
+});
+
+const destination = z.strictObject({
+  kubeconfig: nonEmpty().optional(),
+  context: nonEmpty().optional(),
+  namespace: dnsLabel().default('default'),
+  allowedNamespaces: z.array(dnsLabel()).optional(),
+});
+
+const ignoreRule = z.strictObject({
+  paths: stringList().optional(),
+  kinds: stringList().optional(),
+  names: stringList().optional(),
+  managers: stringList().optional(),
+});
+
+const sync = z.strictObject({
+  mode: z.enum(['apply', 'report']).default('apply'),
+  prune: z.boolean().default(false),
+  conflicts: z.enum(['report', 'force']).default('report'),
+  pruneGuard: z.boolean().default(true),
+  suspend: z.boolean().default(false),
+  ignore: z.array(ignoreRule).default([]),
+});
+
+export const appSchema = z.strictObject({
+  name: dnsLabel(),
+  source,
+  destination: destination.prefault({}),
+  sync: sync.prefault({}),
+});
+
+const webhook = z.strictObject({
+  name: dnsLabel(),
+  type: z.enum(['github', 'gitlab', 'generic']),
+  secretFile: nonEmpty().optional(),
+  secretEnv: nonEmpty().optional(),
+});
+
+const leaderElection = z.strictObject({
+  enabled: z.boolean().default(false),
+  namespace: dnsLabel().default('tether-system'),
+  leaseName: nonEmpty().default('tether'),
+  leaseDurationSeconds: z.int().min(5, { error: 'must be at least 5 (seconds)' }).default(15),
+});
+
+export const configSchema = z.strictObject({
+  auditLog: nonEmpty().default('.tether/audit.jsonl'),
+  listen: listen.default('127.0.0.1:9090'),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
+  leaderElection: leaderElection.prefault({}),
+  webhooks: z.array(webhook).default([]),
+  apps: z.array(appSchema).min(1, { error: 'list at least one app' }),
+});
+
+export type RawConfig = z.output<typeof configSchema>;
+export type RawApp = z.output<typeof appSchema>;

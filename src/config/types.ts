@@ -1,0 +1,88 @@
+/**
+ * The validated config, defaults filled in and relative paths resolved against the config
+ * file's directory (or the working directory for flags). Secrets are never held here: only
+ * the files or environment variables that hold them.
+ */
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+export type SyncMode = 'apply' | 'report';
+export type ConflictPolicy = 'report' | 'force';
+export type WebhookType = 'github' | 'gitlab' | 'generic';
+
+export interface TetherConfig {
+  /** Absolute path of the config file; undefined when built from flags. */
+  file: string | undefined;
+  auditLog: string;
+  /** `host:port`; see parseListen. */
+  listen: string;
+  logLevel: LogLevel;
+  leaderElection: LeaderElectionConfig;
+  webhooks: WebhookConfig[];
+  apps: AppConfig[];
+}
+
+export interface LeaderElectionConfig {
+  enabled: boolean;
+  namespace: string;
+  leaseName: string;
+  leaseDurationSeconds: number;
+}
+
+/** Exactly one of secretFile and secretEnv is set. */
+export interface WebhookConfig {
+  name: string;
+  type: WebhookType;
+  secretFile?: string;
+  secretEnv?: string;
+}
+
+export interface AppConfig {
+  name: string;
+  source: SourceConfig;
+  destination: DestinationConfig;
+  sync: SyncConfig;
+}
+
+export type VerifyConfig = { mode: 'off' } | { mode: 'required'; pgpKeysFile?: string; sshKeysFile?: string };
+
+export interface SourceConfig {
+  /** http(s) URL, kept as written, or an absolute path to a local repository. */
+  repo: string;
+  /** Unset: the remote HEAD's branch. */
+  ref?: string;
+  /** Directory inside the repository, `.` for the root. */
+  path: string;
+  intervalMs: number;
+  /** Unset: the manifest loader's default. */
+  include?: string[];
+  exclude: string[];
+  usernameFile?: string;
+  passwordFile?: string;
+  caFile?: string;
+  verify: VerifyConfig;
+}
+
+export interface DestinationConfig {
+  /** Unset: $KUBECONFIG, ~/.kube/config or in-cluster. */
+  kubeconfig?: string;
+  context?: string;
+  namespace: string;
+  allowedNamespaces?: string[];
+}
+
+/** Same shape as the diff module's IgnoreRule. */
+export interface IgnoreRuleConfig {
+  paths?: string[];
+  kinds?: string[];
+  names?: string[];
+  managers?: string[];
+}
+
+export interface SyncConfig {
+  mode: SyncMode;
+  prune: boolean;
+  conflicts: ConflictPolicy;
+  pruneGuard: boolean;
+  suspend: boolean;
+  ignore: IgnoreRuleConfig[];
+}

@@ -1,0 +1,71 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigFlagsError, appFromFlags, defaultAppName } from '../../../src/config/index.ts';
+import type { AppConfig } from '../../../src/config/index.ts';
+
+describe('appFromFlags', () => {
+  it('builds an app with the config-file defaults', () => {
+    expect(appFromFlags({ repo: 'https://git.example.com/org/deploy.git' })).toEqual<AppConfig>({
+      name: 'deploy',
+      source: {
+        repo: 'https://git.example.com/org/deploy.git',
+        path: '.',
+        intervalMs: 60_000,
+        exclude: [],
+        verify: { mode: 'off' },
+      },
+      destination: { namespace: 'default' },
+      sync: {
+        mode: 'apply',
+        prune: false,
+        conflicts: 'report',
+        pruneGuard: true,
+        suspend: false,
+        ignore: [],
+      },
+    });
+  });
+
+  it('takes every flag, and resolves a local repository against the working directory', () => {
+    const app = appFromFlags({
+      repo: 'repos/deploy',
+      ref: 'v1.2.0',
+      path: 'apps/shop',
+      namespace: 'shop',
+      app: 'shop',
+      mode: 'report',
+      prune: true,
+    });
+    expect(app.name).toBe('shop');
+    expect(app.source).toMatchObject({ repo: resolve('repos/deploy'), ref: 'v1.2.0', path: 'apps/shop' });
+    expect(app.destination.namespace).toBe('shop');
+    expect(app.sync).toMatchObject({ mode: 'report', prune: true });
+  });
+
+  it('names the flags that are wrong', () => {
+    expect(() => appFromFlags({ repo: 'r', app: 'Shop', mode: 'fast', namespace: 'a_b' })).toThrow(
+      new ConfigFlagsError(
+        [
+          'invalid flags:',
+          `--app: "Shop" is not a valid name: at most 63 characters of lowercase letters, digits and '-', starting and ending with a letter or digit`,
+          `--namespace: "a_b" is not a valid name: at most 63 characters of lowercase letters, digits and '-', starting and ending with a letter or digit`,
+          '--mode: "fast" is not allowed; use one of: apply, report',
+        ].join('\n'),
+        { hint: 'fix the flags named above (tether <command> --help lists them)' },
+      ),
+    );
+  });
+});
+
+describe('defaultAppName', () => {
+  it.each([
+    ['https://git.example.com/org/deploy.git', 'deploy'],
+    ['https://git.example.com/org/Deploy_Repo/', 'deploy-repo'],
+    ['git@github.com:org/shop.git', 'shop'],
+    ['/srv/git/cluster config', 'cluster-config'],
+    ['/', 'default'],
+    ['___', 'default'],
+  ])('%s -> %s', (repo, name) => {
+    expect(defaultAppName(repo)).toBe(name);
+  });
+});
