@@ -46,8 +46,12 @@ function everything(err: unknown): string {
 
 describe('credentials', () => {
   it('works with credentials in the URL, in the spec, in files and in env vars', async () => {
-    expect((await resolveCommit({ repo: server.url('private', { username: 'deploy', password: PASSWORD }) })).sha).toBe(sha);
-    expect((await resolveCommit({ repo: server.url('private'), username: 'deploy', password: PASSWORD })).sha).toBe(sha);
+    expect(
+      (await resolveCommit({ repo: server.url('private', { username: 'deploy', password: PASSWORD }) })).sha,
+    ).toBe(sha);
+    expect(
+      (await resolveCommit({ repo: server.url('private'), username: 'deploy', password: PASSWORD })).sha,
+    ).toBe(sha);
     const dir = tempDir();
     writeFileSync(join(dir.path, 'username'), 'deploy\n');
     writeFileSync(join(dir.path, 'password'), `${PASSWORD}\n`);
@@ -75,12 +79,20 @@ describe('credentials', () => {
     for (const attempt of [
       () => resolveCommit({ repo: url }),
       () => readSnapshot({ repo: url, cacheDir: cache.path }),
-      () => readSnapshot({ repo: server.url('private'), username: 'deploy', password: WRONG, cacheDir: cache.path }),
+      () =>
+        readSnapshot({
+          repo: server.url('private'),
+          username: 'deploy',
+          password: WRONG,
+          cacheDir: cache.path,
+        }),
       () => new GitPoller({ repo: url, cacheDir: cache.path }).poll(),
     ]) {
       const err = await attempt().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(AuthenticationError);
-      expect((err as Error).message).toMatch(/^authentication failed for http:\/\/127\.0\.0\.1:\d+\/private\.git/);
+      expect((err as Error).message).toMatch(
+        /^authentication failed for http:\/\/127\.0\.0\.1:\d+\/private\.git/,
+      );
       expect((err as AuthenticationError).hint).toMatch(/check the username and token/);
       expect(everything(err)).not.toContain(WRONG);
       expect(everything(err)).not.toContain(encodeURIComponent(WRONG));
@@ -93,7 +105,10 @@ describe('credentials', () => {
   });
 
   it('an unreadable credentials file is named', async () => {
-    const err = await resolveCommit({ repo: server.url('private'), passwordFile: '/nonexistent/secret' }).catch((e: unknown) => e);
+    const err = await resolveCommit({
+      repo: server.url('private'),
+      passwordFile: '/nonexistent/secret',
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InvalidSourceError);
     expect((err as Error).message).toContain('/nonexistent/secret');
   });
@@ -102,7 +117,7 @@ describe('credentials', () => {
 describe('transport failures', () => {
   it('names host:port when the server is down', async () => {
     const s = await GitServer.start();
-    s.createRepo('r').commit({ 'a': 'a' });
+    s.createRepo('r').commit({ a: 'a' });
     const url = s.url('r', { username: 'u', password: PASSWORD });
     await s.stop();
     const err = await resolveCommit({ repo: url }).catch((e: unknown) => e);
@@ -115,7 +130,11 @@ describe('transport failures', () => {
   });
 
   it('tells a missing repository (404) from a missing ref', async () => {
-    const err = await resolveCommit({ repo: server.url('nope'), username: 'deploy', password: PASSWORD }).catch((e: unknown) => e);
+    const err = await resolveCommit({
+      repo: server.url('nope'),
+      username: 'deploy',
+      password: PASSWORD,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RepositoryNotFoundError);
     expect((err as Error).message).toContain('/nope.git');
   });
@@ -144,13 +163,20 @@ describe('transport failures', () => {
   });
 
   it('reports an unresolvable host as a DNS failure', async () => {
-    const err = await resolveCommit({ repo: 'https://git.tether-test.invalid/r.git', timeoutMs: 10_000 }).catch((e: unknown) => e);
+    const err = await resolveCommit({
+      repo: 'https://git.tether-test.invalid/r.git',
+      timeoutMs: 10_000,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DnsError);
   });
 
   it('refuses unsupported transports', async () => {
-    await expect(resolveCommit({ repo: 'git@github.com:org/repo.git' })).rejects.toBeInstanceOf(InvalidSourceError);
-    await expect(resolveCommit({ repo: 'ssh://git@host/repo.git' })).rejects.toBeInstanceOf(InvalidSourceError);
+    await expect(resolveCommit({ repo: 'git@github.com:org/repo.git' })).rejects.toBeInstanceOf(
+      InvalidSourceError,
+    );
+    await expect(resolveCommit({ repo: 'ssh://git@host/repo.git' })).rejects.toBeInstanceOf(
+      InvalidSourceError,
+    );
   });
 });
 
@@ -159,10 +185,18 @@ describe('https with a private CA', () => {
     const proxy = await tlsProxy(server.baseUrl);
     try {
       const repo = `${proxy.base}/private.git`;
-      const err = await resolveCommit({ repo, username: 'deploy', password: PASSWORD }).catch((e: unknown) => e);
+      const err = await resolveCommit({ repo, username: 'deploy', password: PASSWORD }).catch(
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(TlsError);
       expect(everything(err)).not.toContain(PASSWORD);
-      const spec = { repo, username: 'deploy', password: PASSWORD, caFile: proxy.caFile, cacheDir: cache.path };
+      const spec = {
+        repo,
+        username: 'deploy',
+        password: PASSWORD,
+        caFile: proxy.caFile,
+        cacheDir: cache.path,
+      };
       expect((await resolveCommit(spec)).sha).toBe(sha);
       expect((await readSnapshot(spec)).files.map((f) => f.path)).toEqual(['a.yaml']);
     } finally {
