@@ -3,6 +3,7 @@
  * authentication; requests go out as raw HTTPS so that no object passes through its generated
  * models, which drop fields they do not know (DESIGN.md, library notes).
  */
+import type { IncomingMessage } from 'node:http';
 import { Agent, request, type RequestOptions } from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ApiStatusError, ApiUnreachableError, KubeconfigError } from './errors.ts';
@@ -22,6 +23,15 @@ export interface RequestSpec {
   body?: unknown;
   contentType?: string;
   accept?: string;
+}
+
+export interface StreamSpec {
+  path: string;
+  query?: Record<string, string | undefined>;
+  /** Aborting destroys the connection. */
+  signal?: AbortSignal;
+  /** Drops a connection silent this long: the safety net against a peer that vanished. */
+  idleTimeoutMs?: number;
 }
 
 export interface RequestCount {
@@ -160,6 +170,65 @@ export class KubeClient {
     }
     if (status >= 400) throw ApiStatusError.from(status, json, text, `${spec.method} ${url.pathname}`);
     return json as T;
+  }
+
+  /**
+   * Opens a long-running GET (a watch) and resolves with the response once its headers
+   * arrive; the caller reads it or aborts it. Each stream has its own connection so that
+   * watches, which stay open for minutes, never hold the pooled sockets ordinary requests
+   * queue for. Counted as verb `watch`.
+   */
+  async stream(spec: StreamSpec): Promise<IncomingMessage> {
+    const url = new URL(this.server + spec.path);
+    for (const [k, v] of Object.entries(spec.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+    this.count('watch', false);
+    const headers = { ...(await this.authHeaders()), Accept: 'application/json' };
+    const { ca, cert, key, rejectUnauthorized, servername } = this.agent.options;
+    const timeoutMs = spec.idleTimeoutMs ?? this.timeoutMs;
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = request(
+        url,
+        {
+          method: 'GET',
+          headers,
+          agent: false,
+          ca,
+          cert,
+          key,
+          rejectUnauthorized,
+          servername,
+          signal: spec.signal,
+        },
+        resolve,
+      );
+      req.setTimeout(timeoutMs, () => req.destroy(new Error(`silent for ${timeoutMs / 1000}s`)));
+      req.on('error', (e) =>
+        reject(
+          spec.signal?.aborted
+            ? e
+            : new ApiUnreachableError(
+                `cannot reach the Kubernetes API server at ${this.server}: ${e.message}`,
+                {
+                  hint: `check that the cluster of context "${this.contextName}" is running and reachable (kubectl cluster-info)`,
+                  cause: e,
+                },
+              ),
+        ),
+      );
+      req.end();
+    });
+    const status = res.statusCode ?? 0;
+    if (status < 400) return res;
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    throw ApiStatusError.from(status, json, text, `GET ${url.pathname} (watch)`);
   }
 
   close(): void {
