@@ -5,10 +5,19 @@ import { formatId } from '../manifests/index.ts';
 import { connect, loadCommit, planFor } from '../sync/pipeline.ts';
 import { reportDrift } from '../sync/report.ts';
 import { apiVersionOf, type ObjectResult } from '../sync/result.ts';
-import { addClusterFlags, addSourceFlags, outputOption, useColor } from './common.ts';
+import {
+  addAuditFlag,
+  addClusterFlags,
+  addSourceFlags,
+  appendAudit,
+  outputOption,
+  useColor,
+} from './common.ts';
+import { auditInput } from '../sync/to-audit.ts';
 import { addIgnoreFlags, ignoreRulesFromFlags, targetFromFlags, type TargetFlags } from './target.ts';
 
 interface DriftFlags extends TargetFlags {
+  auditLog: string;
   output: 'text' | 'json' | 'markdown';
 }
 
@@ -80,6 +89,7 @@ export function driftCommand(): Command {
   addSourceFlags(cmd);
   addClusterFlags(cmd);
   addIgnoreFlags(cmd);
+  addAuditFlag(cmd);
   return cmd
     .option('--app <name>', 'app name (selects its inventory, to report orphaned objects)')
     .addOption(outputOption(['text', 'json', 'markdown']))
@@ -112,6 +122,17 @@ Examples:
             : flags.output === 'markdown'
               ? markdown(sha, results)
               : text(sha, results);
+        await appendAudit(
+          flags.auditLog,
+          auditInput({
+            app: app.name,
+            commit: loaded.snapshot.commit,
+            trigger: 'cli',
+            mode: 'report',
+            results,
+            commitIsNew: false,
+          }),
+        );
         process.stdout.write(out);
         process.exitCode = driftExitCode(results);
       } finally {

@@ -1,8 +1,11 @@
 /** The `tether` command line: one file per command, errors printed as one line plus a hint. */
 import { Command } from 'commander';
 import { printError } from './output.ts';
+import { agentCommand } from './agent.ts';
+import { auditCommand } from './audit.ts';
 import { diffCommand } from './diff.ts';
 import { driftCommand } from './drift.ts';
+import { statusCommand } from './status.ts';
 import { syncCommand } from './sync.ts';
 
 const program = new Command('tether')
@@ -13,7 +16,10 @@ const program = new Command('tether')
   .showHelpAfterError('(run with --help for usage)')
   .addCommand(syncCommand())
   .addCommand(diffCommand())
-  .addCommand(driftCommand());
+  .addCommand(driftCommand())
+  .addCommand(agentCommand())
+  .addCommand(auditCommand())
+  .addCommand(statusCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -4,11 +4,20 @@ import { formatId } from '../manifests/index.ts';
 import { applyCommit, DEFAULT_SETTINGS } from '../sync/execute.ts';
 import { connect, loadCommit, planFor } from '../sync/pipeline.ts';
 import type { ObjectResult } from '../sync/result.ts';
-import { addClusterFlags, addSourceFlags, outputOption, useColor } from './common.ts';
+import {
+  addAuditFlag,
+  addClusterFlags,
+  addSourceFlags,
+  appendAudit,
+  outputOption,
+  useColor,
+} from './common.ts';
+import { auditInput, revertOf } from '../sync/to-audit.ts';
 import { formatFieldDrift } from '../diff/index.ts';
 import { addIgnoreFlags, ignoreRulesFromFlags, targetFromFlags, type TargetFlags } from './target.ts';
 
 interface SyncFlags extends TargetFlags {
+  auditLog: string;
   output: 'text' | 'json';
   prune?: boolean;
   allowMassPrune?: boolean;
@@ -23,7 +32,7 @@ export async function runSync(flags: SyncFlags): Promise<ObjectResult[]> {
   const conn = await connect({ kubeconfig: flags.kubeconfig, context: flags.context });
   try {
     const plan = planFor(app, loaded, conn);
-    const { results } = await applyCommit({
+    const { results, previousCommit } = await applyCommit({
       ...conn,
       plan,
       commit: sha,
@@ -38,6 +47,20 @@ export async function runSync(flags: SyncFlags): Promise<ObjectResult[]> {
         ignore: ignoreRulesFromFlags(flags),
       },
     });
+    await appendAudit(
+      flags.auditLog,
+      auditInput({
+        app: app.name,
+        commit: loaded.snapshot.commit,
+        trigger: 'cli',
+        mode: 'apply',
+        results,
+        commitIsNew: previousCommit !== sha,
+        ...(revertOf(loaded.snapshot.commit.message)
+          ? { revertOf: revertOf(loaded.snapshot.commit.message)! }
+          : {}),
+      }),
+    );
     if (flags.output === 'json') {
       process.stdout.write(JSON.stringify({ commit: sha, app: app.name, objects: results }, null, 2) + '\n');
     } else {
@@ -65,6 +88,7 @@ export function syncCommand(): Command {
   addSourceFlags(cmd);
   addClusterFlags(cmd);
   addIgnoreFlags(cmd);
+  addAuditFlag(cmd);
   return cmd
     .option(
       '--app <name>',

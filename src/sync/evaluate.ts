@@ -25,6 +25,7 @@ import {
   withoutPaths,
   type Path,
 } from '../fieldset/index.ts';
+import { DryRunCache } from './dry-run-cache.ts';
 import type { PlannedObject } from './plan.ts';
 
 export interface Evaluation {
@@ -71,8 +72,14 @@ export async function evaluate(
   planned: PlannedObject,
   live: KubeObject | undefined,
   ignore: IgnoreRule[],
+  cache?: DryRunCache,
 ): Promise<Evaluation> {
-  const dryRun = await applyObject(client, info, planned.object, { dryRun: true, force: true });
+  const key = cache ? DryRunCache.key(planned.digest, live) : '';
+  let dryRun = cache?.get(key);
+  if (!dryRun) {
+    dryRun = await applyObject(client, info, planned.object, { dryRun: true, force: true });
+    cache?.set(key, dryRun);
+  }
   const { fields } = computeDrift({ desired: dryRun, live, ignore });
   return {
     planned,

@@ -8,11 +8,8 @@
 import { formatId, type ObjectId } from '../manifests/index.ts';
 import { TetherError } from '../errors.ts';
 import { applyObject, type KubeObject } from '../cluster/apply.ts';
-import type { KubeClient } from '../cluster/client.ts';
-import type { Discovery } from '../cluster/discovery.ts';
 import { deleteObject } from '../cluster/delete.ts';
 import { ApiStatusError } from '../cluster/errors.ts';
-import { getObject } from '../cluster/get.ts';
 import { readInventory, writeInventory, type Inventory } from '../cluster/inventory.ts';
 import { waitForCrdEstablished, waitForDeletion } from '../cluster/wait.ts';
 import type { IgnoreRule } from '../diff/index.ts';
@@ -20,6 +17,7 @@ import { mapConcurrent } from '../util/concurrency.ts';
 import { applyPolicy, evaluate, objectToApply, sameAsLive, type Evaluation } from './evaluate.ts';
 import { APP_LABEL, namespacesCreatedBy, type PlannedObject } from './plan.ts';
 import { checkPruneGuard, PRUNE_ANNOTATION, pruneCandidates, pruneOrder } from './prune.ts';
+import type { Connection } from './pipeline.ts';
 import type { ObjectResult } from './result.ts';
 
 export const RECREATE_ANNOTATION = 'tether.dev/recreate';
@@ -42,9 +40,7 @@ export const DEFAULT_SETTINGS: SyncSettings = {
   recreate: false,
 };
 
-export interface ApplyInput {
-  client: KubeClient;
-  discovery: Discovery;
+export interface ApplyInput extends Connection {
   plan: PlannedObject[];
   commit: string;
   app: string;
@@ -57,6 +53,8 @@ export interface ApplyInput {
 export interface ApplyOutcome {
   results: ObjectResult[];
   inventoryWritten: boolean;
+  /** The commit the app's inventory recorded before this apply (undefined: first apply). */
+  previousCommit: string | undefined;
 }
 
 export class ApplyErrors extends TetherError {
@@ -118,7 +116,7 @@ async function check(input: ApplyInput, items: PlannedObject[], written: boolean
       }
       let live: KubeObject | undefined;
       try {
-        live = await getObject(input.client, info, p.namespace, id.name);
+        live = await input.live.get(info, p.namespace, id.name);
         if (live && applyPolicy(p) === 'create-only') return { planned: p, live };
         return {
           planned: p,
@@ -209,20 +207,12 @@ async function write(input: ApplyInput, items: Checked[]): Promise<ObjectResult[
   return results;
 }
 
-async function namespaceExists(client: KubeClient, discovery: Discovery, name: string): Promise<boolean> {
-  const info = await discovery.lookup('', 'v1', 'Namespace');
-  return info ? (await getObject(client, info, '', name)) !== undefined : false;
-}
-
 /** Namespaces this plan creates that do not exist yet: objects in them are dry-run later. */
-export async function missingNamespaces(
-  client: KubeClient,
-  discovery: Discovery,
-  plan: PlannedObject[],
-): Promise<Set<string>> {
+export async function missingNamespaces(conn: Connection, plan: PlannedObject[]): Promise<Set<string>> {
   const missing = new Set<string>();
+  const info = await conn.discovery.lookup('', 'v1', 'Namespace');
   for (const ns of namespacesCreatedBy(plan))
-    if (!(await namespaceExists(client, discovery, ns))) missing.add(ns);
+    if (!info || !(await conn.live.get(info, '', ns))) missing.add(ns);
   return missing;
 }
 
@@ -236,7 +226,7 @@ async function prune(
   const deletable: { id: ObjectId; uid: string }[] = [];
   for (const id of candidates) {
     const info = await input.discovery.lookup(id.group, id.version, id.kind);
-    const live = info ? await getObject(input.client, info, id.namespace, id.name) : undefined;
+    const live = info ? await input.live.get(info, id.namespace, id.name) : undefined;
     if (!live) continue;
     const labels = (live.metadata.labels ?? {}) as Record<string, string>;
     const annotations = (live.metadata.annotations ?? {}) as Record<string, string>;
@@ -266,9 +256,9 @@ async function prune(
 
 export async function applyCommit(input: ApplyInput): Promise<ApplyOutcome> {
   const { plan, client, discovery } = input;
-  const missing = await missingNamespaces(client, discovery, plan);
+  const missing = await missingNamespaces(input, plan);
   const deferred = (p: PlannedObject) => p.definedByCommit || (p.namespaced && missing.has(p.namespace));
-  const previous = await readInventory(client, discovery, input.app, input.namespace);
+  const previous = await readInventory(input, input.app, input.namespace);
 
   const now = await check(
     input,
@@ -296,7 +286,8 @@ export async function applyCommit(input: ApplyInput): Promise<ApplyOutcome> {
   results.push(...(await write(input, rest)));
 
   // Never prune (nor forget what to prune) after a failure anywhere in the commit.
-  if (results.some((r) => r.status === 'failed')) return { results, inventoryWritten: false };
+  if (results.some((r) => r.status === 'failed'))
+    return { results, inventoryWritten: false, previousCommit: previous?.commit };
   const pruned = await prune(input, previous);
   results.push(...pruned.results);
   const inventoryWritten = await writeInventory(
@@ -310,5 +301,5 @@ export async function applyCommit(input: ApplyInput): Promise<ApplyOutcome> {
     },
     previous,
   );
-  return { results, inventoryWritten };
+  return { results, inventoryWritten, previousCommit: previous?.commit };
 }

@@ -4,6 +4,8 @@
  */
 import { KubeClient, type ClientOptions } from '../cluster/client.ts';
 import { Discovery } from '../cluster/discovery.ts';
+import { directReader, type LiveReader } from '../cluster/live.ts';
+import type { DryRunCache } from './dry-run-cache.ts';
 import { loadManifestsWithRenderers, type Manifest } from '../manifests/index.ts';
 import { readSnapshot, type Snapshot, type SourceSpec } from '../source/index.ts';
 import { planApply, type PlannedObject } from './plan.ts';
@@ -48,13 +50,17 @@ export async function loadCommit(app: AppTarget, sha?: string): Promise<LoadedCo
 export interface Connection {
   client: KubeClient;
   discovery: Discovery;
+  /** Live objects: GETs for the CLI, the watch cache for the agent. */
+  live: LiveReader;
+  /** Dry-run results reused across reconciles (the agent keeps one per app). */
+  dryRuns?: DryRunCache;
 }
 
 export async function connect(options: ClientOptions): Promise<Connection> {
   const client = await KubeClient.create(options);
   const discovery = new Discovery(client);
   await discovery.refresh();
-  return { client, discovery };
+  return { client, discovery, live: directReader(client) };
 }
 
 export function planFor(app: AppTarget, loaded: LoadedCommit, conn: Connection): PlannedObject[] {

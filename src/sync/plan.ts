@@ -4,7 +4,7 @@
  * validated), and order them deterministically. Unknown kinds are errors here, before any
  * request that writes.
  */
-import { formatId, type Manifest } from '../manifests/index.ts';
+import { digestOf, formatId, type Manifest } from '../manifests/index.ts';
 import { TetherError } from '../errors.ts';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
@@ -25,6 +25,8 @@ export interface PlannedObject {
   manifest: Manifest;
   /** The object exactly as it is sent: namespace defaulted, Tether's labels added. */
   object: Record<string, unknown>;
+  /** sha256 of `object` (keys the dry-run cache). */
+  digest: string;
   namespace: string;
   namespaced: boolean;
   stage: Stage;
@@ -129,9 +131,11 @@ export function planApply(input: PlanInput): PlannedObject[] {
       continue;
     }
     const namespace = namespaced ? m.id.namespace || defaultNamespace : '';
+    const object = withTetherLabels(m.object, namespaced ? namespace : undefined, app);
     planned.push({
       manifest: m,
-      object: withTetherLabels(m.object, namespaced ? namespace : undefined, app),
+      object,
+      digest: digestOf(object),
       namespace,
       namespaced,
       stage: isDefinition(m) ? 'definitions' : namespaced ? 'namespaced' : 'cluster',

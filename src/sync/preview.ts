@@ -4,7 +4,6 @@
  * before/after objects (normalised, Secrets masked) and an RFC 6902 patch.
  */
 import { ApiStatusError } from '../cluster/errors.ts';
-import { getObject } from '../cluster/get.ts';
 import { readInventory } from '../cluster/inventory.ts';
 import {
   jsonPatch,
@@ -54,7 +53,7 @@ function shown(before: unknown, after: unknown): { before: unknown; after: unkno
 }
 
 export async function previewCommit(input: PreviewInput): Promise<Preview[]> {
-  const missingNs = await missingNamespaces(input.client, input.discovery, input.plan);
+  const missingNs = await missingNamespaces(input, input.plan);
   const errors: string[] = [];
   const previews = await mapConcurrent(
     input.plan,
@@ -69,7 +68,7 @@ export async function previewCommit(input: PreviewInput): Promise<Preview[]> {
       if (!info || (p.namespaced && missingNs.has(p.namespace)))
         return { ...base, action: 'create', ...shown(undefined, p.object) };
       try {
-        const live = await getObject(input.client, info, p.namespace, name);
+        const live = await input.live.get(info, p.namespace, name);
         if (live && applyPolicy(p) === 'create-only')
           return { ...base, action: 'unchanged', patch: [], message: 'create-only' };
         const e = await evaluate(input.client, info, p, live, input.ignore);
@@ -91,10 +90,10 @@ export async function previewCommit(input: PreviewInput): Promise<Preview[]> {
   );
   if (errors.length > 0) throw new ApplyErrors(errors.sort(), input.commit, false);
   const out = previews.filter((p): p is Preview => p !== undefined);
-  const inventory = await readInventory(input.client, input.discovery, input.app, input.namespace);
+  const inventory = await readInventory(input, input.app, input.namespace);
   for (const id of pruneCandidates(inventory?.entries ?? [], input.plan.map(resolvedId))) {
     const info = await input.discovery.lookup(id.group, id.version, id.kind);
-    const live = info ? await getObject(input.client, info, id.namespace, id.name) : undefined;
+    const live = info ? await input.live.get(info, id.namespace, id.name) : undefined;
     if (!live || ((live.metadata.labels ?? {}) as Record<string, string>)[APP_LABEL] !== input.app) continue;
     out.push({
       id,

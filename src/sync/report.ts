@@ -4,10 +4,7 @@
  * owners. Writes nothing: only GETs and dry-runs.
  */
 import { formatId } from '../manifests/index.ts';
-import type { KubeClient } from '../cluster/client.ts';
-import type { Discovery } from '../cluster/discovery.ts';
 import { ApiStatusError } from '../cluster/errors.ts';
-import { getObject } from '../cluster/get.ts';
 import { readInventory } from '../cluster/inventory.ts';
 import type { IgnoreRule } from '../diff/index.ts';
 import { mapConcurrent } from '../util/concurrency.ts';
@@ -15,11 +12,10 @@ import { applyPolicy, evaluate } from './evaluate.ts';
 import { missingNamespaces, resolvedId } from './execute.ts';
 import { APP_LABEL, type PlannedObject } from './plan.ts';
 import { pruneCandidates } from './prune.ts';
+import type { Connection } from './pipeline.ts';
 import type { ObjectResult } from './result.ts';
 
-export interface ReportInput {
-  client: KubeClient;
-  discovery: Discovery;
+export interface ReportInput extends Connection {
   plan: PlannedObject[];
   app: string;
   namespace: string;
@@ -39,10 +35,10 @@ async function reportOne(
   // Its CRD or namespace is not there yet: the object cannot exist either.
   if (!info || (p.namespaced && missingNs.has(p.namespace))) return { ...base, status: 'missing' };
   try {
-    const live = await getObject(input.client, info, p.namespace, name);
+    const live = await input.live.get(info, p.namespace, name);
     if (live && applyPolicy(p) === 'create-only')
       return { ...base, status: 'in-sync', message: 'tether.dev/apply: create-only' };
-    const e = await evaluate(input.client, info, p, live, input.ignore);
+    const e = await evaluate(input.client, info, p, live, input.ignore, input.dryRuns);
     if (!live) return { ...base, status: 'missing' };
     if (e.conflicts.length > 0)
       return { ...base, status: 'conflict', fields: e.drift, conflicts: e.conflicts };
@@ -59,15 +55,15 @@ async function reportOne(
 }
 
 export async function reportDrift(input: ReportInput): Promise<ObjectResult[]> {
-  const missingNs = await missingNamespaces(input.client, input.discovery, input.plan);
+  const missingNs = await missingNamespaces(input, input.plan);
   const results = await mapConcurrent(input.plan, input.concurrency ?? 8, (p) =>
     reportOne(input, p, missingNs),
   );
   // Objects Tether applied for this app before that are no longer in Git.
-  const inventory = await readInventory(input.client, input.discovery, input.app, input.namespace);
+  const inventory = await readInventory(input, input.app, input.namespace);
   for (const id of pruneCandidates(inventory?.entries ?? [], input.plan.map(resolvedId))) {
     const info = await input.discovery.lookup(id.group, id.version, id.kind);
-    const live = info ? await getObject(input.client, info, id.namespace, id.name) : undefined;
+    const live = info ? await input.live.get(info, id.namespace, id.name) : undefined;
     const labels = (live?.metadata.labels ?? {}) as Record<string, string>;
     if (live && labels[APP_LABEL] === input.app)
       results.push({ id, fields: [], conflicts: [], status: 'orphaned' });

@@ -1,0 +1,246 @@
+/**
+ * `tether agent`: runs every configured app continuously. One API connection and one watch
+ * cache per destination cluster; one runner per app; one HTTP server for metrics, health,
+ * status and webhooks; optional leader election so only one replica reconciles.
+ */
+import { hostname } from 'node:os';
+import { readFile } from 'node:fs/promises';
+import { AuditLog } from '../audit/index.ts';
+import { WatchCache, type ChangeEvent } from '../cluster/watch-cache.ts';
+import type { LiveReader } from '../cluster/live.ts';
+import { getObject } from '../cluster/get.ts';
+import { parseListen, type AppConfig, type TetherConfig } from '../config/index.ts';
+import { redactUrl } from '../errors.ts';
+import type { SourceSpec, VerifyPolicy } from '../source/index.ts';
+import { connect, normalizePath, type AppTarget, type Connection } from '../sync/pipeline.ts';
+import { APP_LABEL, MANAGED_BY_LABEL } from '../sync/plan.ts';
+import { AppRunner } from './app-runner.ts';
+import { LeaderElector } from './leader.ts';
+import type { Logger } from './logger.ts';
+import { Metrics } from './metrics.ts';
+import { startServer } from './server.ts';
+import { createWebhookHandler, loadWebhookEndpoints } from './webhook.ts';
+
+interface Destination {
+  conn: Connection;
+  cache: WatchCache;
+}
+
+export interface AgentOptions {
+  config: TetherConfig;
+  log: Logger;
+  /** Leader-election identity; default POD_NAME or host-pid. */
+  identity?: string;
+}
+
+async function readKeys(file: string | undefined): Promise<string[] | undefined> {
+  if (!file) return undefined;
+  const text = await readFile(file, 'utf8');
+  if (text.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----')) {
+    return text.split(/(?=-----BEGIN PGP PUBLIC KEY BLOCK-----)/).filter((k) => k.trim());
+  }
+  return text.split('\n').filter((l) => l.trim() && !l.startsWith('#'));
+}
+
+/** The pipeline's view of a configured app. */
+export async function appTarget(app: AppConfig): Promise<AppTarget> {
+  const s = app.source;
+  let verify: VerifyPolicy = { mode: 'off' };
+  if (s.verify.mode === 'required') {
+    const pgpKeys = await readKeys(s.verify.pgpKeysFile);
+    const sshKeys = await readKeys(s.verify.sshKeysFile);
+    verify = { mode: 'required', ...(pgpKeys ? { pgpKeys } : {}), ...(sshKeys ? { sshKeys } : {}) };
+  }
+  const source: SourceSpec = {
+    repo: s.repo,
+    ...(s.ref ? { ref: s.ref } : {}),
+    ...(s.usernameFile ? { usernameFile: s.usernameFile } : {}),
+    ...(s.passwordFile ? { passwordFile: s.passwordFile } : {}),
+    ...(s.caFile ? { caFile: s.caFile } : {}),
+    verify,
+  };
+  return {
+    name: app.name,
+    source,
+    path: normalizePath(s.path),
+    ...(s.include ? { include: s.include } : {}),
+    ...(s.exclude.length ? { exclude: s.exclude } : {}),
+    namespace: app.destination.namespace,
+    ...(app.destination.allowedNamespaces ? { allowedNamespaces: app.destination.allowedNamespaces } : {}),
+  };
+}
+
+export class Agent {
+  readonly port: number;
+  private readonly runners: AppRunner[];
+  private readonly destinations: Destination[];
+  private readonly elector: LeaderElector | undefined;
+  private readonly audit: AuditLog;
+  private readonly closeServer: () => Promise<void>;
+  private readonly log: Logger;
+
+  private constructor(parts: {
+    port: number;
+    runners: AppRunner[];
+    destinations: Destination[];
+    elector: LeaderElector | undefined;
+    audit: AuditLog;
+    closeServer: () => Promise<void>;
+    log: Logger;
+  }) {
+    this.port = parts.port;
+    this.runners = parts.runners;
+    this.destinations = parts.destinations;
+    this.elector = parts.elector;
+    this.audit = parts.audit;
+    this.closeServer = parts.closeServer;
+    this.log = parts.log;
+  }
+
+  static async start(opts: AgentOptions): Promise<Agent> {
+    const { config, log } = opts;
+    const metrics = new Metrics();
+    // A full chain check at start-up: a damaged log is found before the agent builds on it.
+    const audit = await AuditLog.open(config.auditLog, { verifyChain: true });
+    const byApp = new Map<string, AppRunner>();
+    const destinations = new Map<string, Destination>();
+
+    const destinationFor = async (app: AppConfig): Promise<Destination> => {
+      const key = `${app.destination.kubeconfig ?? ''}|${app.destination.context ?? ''}`;
+      const existing = destinations.get(key);
+      if (existing) return existing;
+      const base = await connect({
+        kubeconfig: app.destination.kubeconfig,
+        context: app.destination.context,
+      });
+      const cache = new WatchCache(base.client, {
+        labelSelector: `${MANAGED_BY_LABEL}=tether`,
+        onChange: (ev: ChangeEvent) => {
+          const owner = (ev.object.metadata.labels as Record<string, string> | undefined)?.[APP_LABEL];
+          if (owner) byApp.get(owner)?.trigger('watch');
+        },
+        log: (level, msg, fields) => log[level]({ ...fields, component: 'watch' }, msg),
+      });
+      // The cache holds what Tether labelled; anything else (not applied yet) is read directly.
+      const live: LiveReader = {
+        get: async (info, namespace, name) =>
+          cache.get(info, namespace, name) ?? getObject(base.client, info, namespace, name),
+      };
+      const d = { conn: { ...base, live }, cache };
+      destinations.set(key, d);
+      return d;
+    };
+
+    const identity = opts.identity ?? process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
+    let elector: LeaderElector | undefined;
+    const mayWrite = () => !elector || elector.isLeader;
+
+    for (const app of config.apps) {
+      const d = await destinationFor(app);
+      const runner = new AppRunner({
+        app,
+        target: await appTarget(app),
+        conn: d.conn,
+        tracker: d.cache,
+        audit,
+        metrics,
+        log,
+        mayWrite,
+      });
+      byApp.set(app.name, runner);
+    }
+    const runners = [...byApp.values()];
+
+    const webhooks = await loadWebhookEndpoints(config.webhooks);
+    const webhook = createWebhookHandler({
+      webhooks,
+      apps: () =>
+        config.apps.map((a) => ({
+          name: a.name,
+          repo: a.source.repo,
+          ...(a.source.ref ? { ref: a.source.ref } : {}),
+        })),
+      trigger: (names) => {
+        for (const n of names) byApp.get(n)?.trigger('webhook');
+      },
+      log: (level, msg, fields) => log[level]({ ...fields, component: 'webhook' }, msg),
+    });
+    const listen = parseListen(config.listen)!;
+    const { server, port } = await startServer(listen.host, listen.port, {
+      metrics,
+      ready: () =>
+        (elector !== undefined && !elector.isLeader) ||
+        runners.every((r) => r.status().reconciles > 0 || r.status().state === 'suspended'),
+      status: () => ({
+        identity,
+        leader: elector ? elector.isLeader : true,
+        apps: runners.map((r) => r.status()),
+      }),
+      webhook,
+    });
+    log.info(
+      { port, apps: runners.length, auditLog: config.auditLog },
+      `tether agent listening on ${listen.host}:${port}`,
+    );
+
+    if (config.leaderElection.enabled) {
+      const first = [...destinations.values()][0]!;
+      elector = new LeaderElector(first.conn.client, {
+        namespace: config.leaderElection.namespace,
+        name: config.leaderElection.leaseName,
+        identity,
+        leaseDurationSeconds: config.leaderElection.leaseDurationSeconds,
+        renewDeadlineSeconds: Math.max(2, Math.floor(config.leaderElection.leaseDurationSeconds * (2 / 3))),
+        retryPeriodSeconds: Math.max(1, Math.floor(config.leaderElection.leaseDurationSeconds / 5)),
+        onStartedLeading: () => {
+          log.info({ identity }, 'became leader');
+          for (const r of runners) r.trigger('poll');
+        },
+        onStoppedLeading: () => log.warn({ identity }, 'stopped leading'),
+        log: (level, msg, fields) => log[level]({ ...fields, component: 'leader' }, msg),
+      });
+      elector.start();
+    } else {
+      for (const r of runners) r.start();
+    }
+
+    return new Agent({
+      port,
+      runners,
+      destinations: [...destinations.values()],
+      elector,
+      audit,
+      log,
+      closeServer: () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    });
+  }
+
+  /** Graceful stop (SIGTERM): no new reconciles, finish (bounded) or abandon the one under way, hand the lease over. */
+  async stop(graceMs = 20_000): Promise<void> {
+    for (const r of this.runners) r.stop();
+    const idle = Promise.all(this.runners.map((r) => r.idle()));
+    const timedOut = await Promise.race([
+      idle.then(() => false),
+      new Promise<boolean>((r) => setTimeout(() => r(true), graceMs).unref()),
+    ]);
+    if (timedOut)
+      this.log.warn(
+        'a reconcile was still running at shutdown; it is abandoned and the next start converges',
+      );
+    if (this.elector)
+      await this.elector
+        .release()
+        .catch((e: unknown) => this.log.warn({ err: redactUrl(String(e)) }, 'could not release the lease'));
+    this.elector?.stop();
+    for (const d of this.destinations) {
+      d.cache.stop();
+      d.conn.client.close();
+    }
+    await this.closeServer();
+    await this.audit.close();
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The agent's HTTP endpoints: /metrics (Prometheus), /healthz (the process answers),
+ * /readyz (config loaded, caches synced, or a standby waiting its turn), /status (per app, for
+ * `tether status`), and /webhook/<name> (push triggers).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Metrics } from './metrics.ts';
+
+export interface ServerDeps {
+  metrics: Metrics;
+  ready: () => boolean;
+  status: () => unknown;
+  webhook: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+}
+
+function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
+  res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store' }).end(body);
+}
+
+export async function startServer(
+  host: string,
+  port: number,
+  deps: ServerDeps,
+): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const handle = async (): Promise<void> => {
+      if (path.startsWith('/webhook/')) return deps.webhook(req, res);
+      if (req.method !== 'GET') return send(res, 405, 'method not allowed\n');
+      if (path === '/healthz') return send(res, 200, 'ok\n');
+      if (path === '/readyz') return deps.ready() ? send(res, 200, 'ready\n') : send(res, 503, 'not ready\n');
+      if (path === '/status')
+        return send(res, 200, JSON.stringify(deps.status(), null, 2) + '\n', 'application/json');
+      if (path === '/metrics') {
+        const { contentType, body } = await deps.metrics.render();
+        return send(res, 200, body, contentType);
+      }
+      send(res, 404, 'not found: try /status, /metrics, /healthz, /readyz\n');
+    };
+    handle().catch((e: unknown) => {
+      if (!res.headersSent) send(res, 500, `internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return { server, port: (server.address() as AddressInfo).port };
+}

@@ -1,0 +1,70 @@
+/** `tether status`: what the agent is doing, per app, read from its /status endpoint. */
+import { Command } from 'commander';
+import type { AppStatus } from '../agent/app-runner.ts';
+import { TetherError } from '../errors.ts';
+import { outputOption, useColor } from './common.ts';
+import { relativeTime, table } from './table.ts';
+
+interface StatusBody {
+  identity: string;
+  leader: boolean;
+  apps: AppStatus[];
+}
+
+export class AgentUnreachableError extends TetherError {}
+
+const COLORS: Record<string, string> = {
+  'in-sync': '\x1b[32m',
+  drifted: '\x1b[33m',
+  conflict: '\x1b[33m',
+  error: '\x1b[31m',
+};
+
+export function statusCommand(): Command {
+  return new Command('status')
+    .description("show each app's tracked ref, last seen and applied commit, state, last error and next poll")
+    .option('--url <url>', 'base URL of the agent', 'http://127.0.0.1:9090')
+    .addOption(outputOption(['text', 'json']))
+    .addHelpText(
+      'after',
+      '\nExamples:\n  tether status\n  tether status --url http://tether.tether-system:9090 -o json',
+    )
+    .action(async (flags: { url: string; output: 'text' | 'json' }) => {
+      const url = `${flags.url.replace(/\/$/, '')}/status`;
+      let body: StatusBody;
+      try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        body = (await res.json()) as StatusBody;
+      } catch (e) {
+        throw new AgentUnreachableError(`cannot read the agent status at ${url}: ${(e as Error).message}`, {
+          hint: 'is `tether agent` running, and listening there? pass its address with --url',
+        });
+      }
+      if (flags.output === 'json') {
+        process.stdout.write(JSON.stringify(body, null, 2) + '\n');
+        return;
+      }
+      const color = useColor();
+      const paint = (s: string) => (color && COLORS[s] ? `${COLORS[s]}${s}\x1b[0m` : s);
+      process.stdout.write(
+        `agent ${body.identity}${body.leader ? '' : ' (standby: another replica leads)'}\n`,
+      );
+      process.stdout.write(
+        table(
+          ['APP', 'MODE', 'STATE', 'REF', 'SEEN', 'APPLIED', 'LAST RECONCILE', 'NEXT POLL', 'LAST ERROR'],
+          body.apps.map((a) => [
+            a.name,
+            a.mode,
+            paint(a.state),
+            a.ref ?? 'HEAD',
+            a.lastSeenCommit?.slice(0, 7) ?? '-',
+            a.lastAppliedCommit?.slice(0, 7) ?? '-',
+            relativeTime(a.lastReconcileAt),
+            relativeTime(a.nextPollAt),
+            a.lastError ? a.lastError.split('\n')[0]!.slice(0, 80) : '',
+          ]),
+        ),
+      );
+    });
+}

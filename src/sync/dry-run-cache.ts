@@ -1,0 +1,39 @@
+/**
+ * Dry-run results keyed by (digest of the desired object, live resourceVersion): the same
+ * desired object against the same live object gives the same answer, so an unchanged object
+ * is never dry-run twice. Bounded, least recently used first out.
+ */
+import type { KubeObject } from '../cluster/apply.ts';
+
+export class DryRunCache {
+  private readonly entries = new Map<string, KubeObject>();
+  private readonly max: number;
+  hits = 0;
+  misses = 0;
+
+  constructor(max = 50_000) {
+    this.max = max;
+  }
+
+  static key(digest: string, live: KubeObject | undefined): string {
+    return `${digest}@${live?.metadata.resourceVersion ?? 'absent'}`;
+  }
+
+  get(key: string): KubeObject | undefined {
+    const v = this.entries.get(key);
+    if (v === undefined) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
+    // Re-insert: Map keeps insertion order, which makes the oldest entry the first one.
+    this.entries.delete(key);
+    this.entries.set(key, v);
+    return v;
+  }
+
+  set(key: string, value: KubeObject): void {
+    this.entries.set(key, value);
+    if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
+  }
+}
