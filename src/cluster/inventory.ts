@@ -7,7 +7,7 @@ import type { ObjectId } from '../manifests/index.ts';
 import { applyObject, type KubeObject } from './apply.ts';
 import type { KubeClient } from './client.ts';
 import type { Discovery } from './discovery.ts';
-import { getObject } from './get.ts';
+import type { LiveReader } from './live.ts';
 
 export const INVENTORY_LABEL = 'tether.dev/inventory';
 
@@ -31,13 +31,12 @@ function sortEntries(entries: ObjectId[]): ObjectId[] {
 }
 
 export async function readInventory(
-  client: KubeClient,
-  discovery: Discovery,
+  conn: { discovery: Discovery; live: LiveReader },
   app: string,
   namespace: string,
 ): Promise<Inventory | undefined> {
-  const info = (await discovery.lookup('', 'v1', 'ConfigMap'))!;
-  const cm = await getObject(client, info, namespace, inventoryName(app));
+  const info = (await conn.discovery.lookup('', 'v1', 'ConfigMap'))!;
+  const cm = await conn.live.get(info, namespace, inventoryName(app));
   if (!cm) return undefined;
   const data = (cm.data ?? {}) as Record<string, string>;
   const entries = JSON.parse(data.objects ?? '[]') as ObjectId[];
