@@ -12,11 +12,18 @@ import { redactUrl, TetherError } from '../errors.ts';
 import { GitPoller, type CommitInfo, type PollResult } from '../source/index.ts';
 import { DryRunCache } from '../sync/dry-run-cache.ts';
 import { applyCommit, DEFAULT_SETTINGS } from '../sync/execute.ts';
-import { loadCommit, planFor, type AppTarget, type Connection, type LoadedCommit } from '../sync/pipeline.ts';
+import {
+  describeCommit,
+  loadCommit,
+  planFor,
+  type AppTarget,
+  type Connection,
+  type LoadedCommit,
+} from '../sync/pipeline.ts';
 import type { PlannedObject } from '../sync/plan.ts';
 import { reportDrift } from '../sync/report.ts';
 import type { ObjectResult } from '../sync/result.ts';
-import { auditInput, revertOf } from '../sync/to-audit.ts';
+import { auditCommit, auditInput, revertOf } from '../sync/to-audit.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -67,6 +74,8 @@ export class AppRunner {
   private readonly dryRuns = new DryRunCache();
   private loaded: { commit: CommitInfo; plan: PlannedObject[]; loaded: LoadedCommit } | undefined;
   private refusedSha: string | undefined;
+  /** Why the newest commit was refused; the app reports error until a good commit comes. */
+  private refusedError: string | undefined;
   private running: Promise<void> | undefined;
   private pending: AuditTrigger | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -163,6 +172,9 @@ export class AppRunner {
         log.warn({ rewrite: poll.rewrite, previous: poll.previous }, `history rewritten: ${poll.rewrite}`);
       const current = await this.current(poll, log);
       if (!current) {
+        // Nothing was ever applied and the first commit is refused.
+        this.st.state = 'error';
+        this.st.lastError = this.refusedError ?? null;
         result = 'commit-refused';
         return;
       }
@@ -195,6 +207,7 @@ export class AppRunner {
       const plan = planFor(this.d.target, loaded, this.d.conn);
       this.loaded = { commit: loaded.snapshot.commit, plan, loaded };
       this.refusedSha = undefined;
+      this.refusedError = undefined;
       log.info({ objects: plan.length }, 'loaded new commit');
       await this.trackKinds(plan);
       return this.loaded;
@@ -202,12 +215,13 @@ export class AppRunner {
       if (!(e instanceof TetherError)) throw e;
       // A bad commit never replaces the one in force; say so once per commit.
       this.refusedSha = poll.sha;
-      this.st.state = 'error';
-      this.st.lastError = redactUrl(e.message);
+      this.refusedError = `commit ${poll.sha.slice(0, 7)} refused: ${redactUrl(e.message)}`;
       log.error({ err: redactUrl(e.message) }, 'commit refused; the previous commit stays in force');
+      const refused = await describeCommit(this.d.target, poll.sha);
       await this.d.audit.append({
         app: this.d.app.name,
-        commit: { sha: poll.sha, author: '', message: '', time: '' },
+        commit: refused ? auditCommit(refused) : null,
+        ...(refused ? {} : { details: { sha: poll.sha } }),
         trigger: 'poll',
         mode: this.d.app.sync.mode,
         result: 'commit-refused',
@@ -286,6 +300,10 @@ export class AppRunner {
     if (results.some((r) => r.status === 'failed')) {
       this.st.state = 'error';
       this.st.lastError = results.find((r) => r.status === 'failed')?.message ?? 'an object failed to apply';
+    }
+    if (this.refusedError) {
+      this.st.state = 'error';
+      this.st.lastError = this.refusedError;
     }
     return auditInput({ app: app.name, commit, trigger, mode: app.sync.mode, results, commitIsNew }).result;
   }

@@ -121,7 +121,7 @@ async function check(input: ApplyInput, items: PlannedObject[], written: boolean
         return {
           planned: p,
           live,
-          evaluation: await evaluate(input.client, info, p, live, input.settings.ignore),
+          evaluation: await evaluate(input.client, info, p, live, input.settings.ignore, input.dryRuns),
         };
       } catch (e) {
         if (!(e instanceof ApiStatusError)) throw e;

@@ -7,7 +7,7 @@ import { Discovery } from '../cluster/discovery.ts';
 import { directReader, type LiveReader } from '../cluster/live.ts';
 import type { DryRunCache } from './dry-run-cache.ts';
 import { loadManifestsWithRenderers, type Manifest } from '../manifests/index.ts';
-import { readSnapshot, type Snapshot, type SourceSpec } from '../source/index.ts';
+import { readSnapshot, type CommitInfo, type Snapshot, type SourceSpec } from '../source/index.ts';
 import { planApply, type PlannedObject } from './plan.ts';
 
 export interface AppTarget {
@@ -30,21 +30,38 @@ export function normalizePath(path: string | undefined): string {
   return (path ?? '').replace(/^\.\/?/, '').replace(/\/+$/, '');
 }
 
-/** Reads the commit and turns its files into validated manifests (all errors at once). */
-export async function loadCommit(app: AppTarget, sha?: string): Promise<LoadedCommit> {
+/** Reads the commit's files under the app path (verifying its signature when required). */
+export async function readCommit(app: AppTarget, sha?: string): Promise<Snapshot> {
   const path = normalizePath(app.path);
-  const snapshot = await readSnapshot(app.source, {
+  return readSnapshot(app.source, {
     ...(path ? { path } : {}),
     ...(app.include ? { include: app.include } : {}),
     ...(app.exclude ? { exclude: app.exclude } : {}),
     ...(sha ? { sha } : {}),
   });
-  const manifests = await loadManifestsWithRenderers(snapshot.files, {
+}
+
+/** Turns a commit's files into validated manifests (all errors at once). */
+export async function manifestsOf(app: AppTarget, snapshot: Snapshot): Promise<Manifest[]> {
+  return loadManifestsWithRenderers(snapshot.files, {
     commit: snapshot.commit.sha,
-    basePath: path,
+    basePath: normalizePath(app.path),
     ...(app.allowedNamespaces ? { allowedNamespaces: app.allowedNamespaces } : {}),
   });
-  return { snapshot, manifests };
+}
+
+export async function loadCommit(app: AppTarget, sha?: string): Promise<LoadedCommit> {
+  const snapshot = await readCommit(app, sha);
+  return { snapshot, manifests: await manifestsOf(app, snapshot) };
+}
+
+/** Commit metadata without the signature check, to describe a commit that was refused. */
+export async function describeCommit(app: AppTarget, sha: string): Promise<CommitInfo | undefined> {
+  try {
+    return (await readCommit({ ...app, source: { ...app.source, verify: { mode: 'off' } } }, sha)).commit;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface Connection {

@@ -57,3 +57,22 @@ export function tether(args: string[], env: Record<string, string> = {}): Promis
     child.on('close', (code) => res({ code: code ?? -1, stdout, stderr }));
   });
 }
+
+/** The API server's own request counters (apiserver_request_total), summed by verb and dry_run. */
+export async function apiServerRequests(filter: {
+  verb: string;
+  dryRun: boolean;
+  resource?: string;
+}): Promise<number> {
+  const text = await kubectl(['get', '--raw', '/metrics']);
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (labels.verb !== filter.verb) continue;
+    if ((labels.dry_run === 'All') !== filter.dryRun) continue;
+    if (filter.resource && labels.resource !== filter.resource) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
