@@ -46,7 +46,9 @@ export function sumMetric(text: string, name: string, labels: Record<string, str
     if (!line.startsWith(name + '{') && !line.startsWith(name + ' ')) continue;
     const m = /^([^{ ]+)(\{([^}]*)\})? (\S+)/.exec(line);
     if (!m || m[1] !== name) continue;
-    const have = Object.fromEntries([...(m[3] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    const have: Record<string, string> = Object.fromEntries(
+      [...(m[3] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1]!, x[2]!]),
+    );
     if (Object.entries(labels).every(([k, v]) => have[k] === v)) sum += Number(m[4]);
   }
   return sum;
@@ -79,8 +81,8 @@ export async function startAgent(opts: {
     },
   );
   const append = (d: Buffer) => writeFileSync(logFile, d, { flag: 'a' });
-  proc.stdout!.on('data', append);
-  proc.stderr!.on('data', append);
+  proc.stdout.on('data', append);
+  proc.stderr.on('data', append);
   const url = `http://127.0.0.1:${port}`;
   const agent: RunningAgent = {
     url,

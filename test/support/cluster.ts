@@ -68,7 +68,9 @@ export async function apiServerRequests(filter: {
   let sum = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith('apiserver_request_total{')) continue;
-    const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    const labels: Record<string, string> = Object.fromEntries(
+      [...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]),
+    );
     if (labels.verb !== filter.verb) continue;
     if ((labels.dry_run === 'All') !== filter.dryRun) continue;
     if (filter.resource && labels.resource !== filter.resource) continue;
