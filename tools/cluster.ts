@@ -3,6 +3,7 @@
  * for the tests, the demo, and anyone without a cluster.
  */
 import { Command } from 'commander';
+import { ensureTool } from './controlplane/build.ts';
 import { down, isHealthy, readState, up } from './controlplane/run.ts';
 
 const program = new Command('cluster')
@@ -14,9 +15,10 @@ Examples:
   npm run cluster -- up        # build on first use (minutes, cached), start, print the kubeconfig path
   eval "$(npm run -s cluster -- env)"   # point kubectl and tether at it
   npm run cluster -- down      # stop it and delete its data (safe to repeat)
+  npm run cluster -- build     # only build (or find) etcd, kube-apiserver and helm
 
 Environment:
-  TETHER_KUBE_APISERVER, TETHER_ETCD   use these binaries instead of building them
+  TETHER_KUBE_APISERVER, TETHER_ETCD, TETHER_HELM   use these binaries instead of building them
   TETHER_CACHE_DIR                     cache for built binaries and cluster state (default ~/.cache/tether)`,
   );
 
@@ -30,6 +32,14 @@ program
         `  kubectl --kubeconfig ${state.kubeconfig} get ns\n`,
     );
     process.stdout.write(`${state.kubeconfig}\n`);
+  });
+
+program
+  .command('build')
+  .description('build (or find in the cache) etcd, kube-apiserver and helm, without starting anything')
+  .action(async () => {
+    for (const name of ['etcd', 'kube-apiserver', 'helm'] as const)
+      process.stdout.write(`${await ensureTool(name)}\n`);
   });
 
 program

@@ -11,6 +11,7 @@ import { cacheRoot, repoRoot } from './paths.ts';
 
 export const KUBE_VERSION = 'v1.36.3';
 export const ETCD_VERSION = 'v3.6.16';
+export const HELM_VERSION = 'v4.3.1';
 
 export interface Binaries {
   kubeApiserver: string;
@@ -20,7 +21,7 @@ export interface Binaries {
 export class ControlPlaneBuildError extends Error {}
 
 interface Component {
-  name: 'etcd' | 'kube-apiserver';
+  name: 'etcd' | 'kube-apiserver' | 'helm';
   version: string;
   envVar: string;
   moduleDir: string;
@@ -52,6 +53,20 @@ const components: Component[] = [
       '-X k8s.io/component-base/version.gitTreeState=clean',
     ].join(' '),
   },
+  {
+    name: 'helm',
+    version: HELM_VERSION,
+    envVar: 'TETHER_HELM',
+    moduleDir: join(repoRoot, 'tools', 'helm'),
+    pkg: 'helm.sh/helm/v4/cmd/helm',
+    // As helm's own Makefile sets them for a release build: `helm version` then reports the tag.
+    ldflags: [
+      '-s -w',
+      `-X helm.sh/helm/v4/internal/version.version=${HELM_VERSION}`,
+      '-X helm.sh/helm/v4/internal/version.metadata=',
+      '-X helm.sh/helm/v4/internal/version.gitTreeState=clean',
+    ].join(' '),
+  },
 ];
 
 function moduleHash(dir: string): string {
@@ -74,7 +89,7 @@ function checkGo(): void {
       'Go is not installed (or not on PATH), and it is needed to build the local control plane ' +
         '(etcd and kube-apiserver from the Go module proxy).\n' +
         'Either install Go 1.26+, or point Tether at binaries you already have:\n' +
-        '  export TETHER_KUBE_APISERVER=/path/to/kube-apiserver TETHER_ETCD=/path/to/etcd\n' +
+        '  export TETHER_KUBE_APISERVER=/path/to/kube-apiserver TETHER_ETCD=/path/to/etcd TETHER_HELM=/path/to/helm\n' +
         'or run the integration tests against an existing cluster (kind, k3d, a real one):\n' +
         '  export TETHER_TEST_KUBECONFIG=/path/to/kubeconfig',
     );
@@ -153,28 +168,34 @@ async function build(c: Component, target: string): Promise<void> {
   p.done(`built in ${Math.round((Date.now() - started) / 1000)}s -> ${target}`);
 }
 
-/** Returns paths to etcd and kube-apiserver, building them on first use. */
-export async function ensureBinaries(): Promise<Binaries> {
-  const result: Partial<Record<Component['name'], string>> = {};
+/** The path of one tool: its environment variable, else the cached build (built on first use). */
+export async function ensureTool(name: Component['name']): Promise<string> {
+  const c = components.find((x) => x.name === name)!;
+  const fromEnv = process.env[c.envVar];
+  if (fromEnv) {
+    if (!existsSync(fromEnv)) throw new ControlPlaneBuildError(`${c.envVar}=${fromEnv}: no such file`);
+    return fromEnv;
+  }
   const binDir = join(cacheRoot(), 'bin');
   mkdirSync(binDir, { recursive: true });
-  for (const c of components) {
-    const fromEnv = process.env[c.envVar];
-    if (fromEnv) {
-      if (!existsSync(fromEnv)) throw new ControlPlaneBuildError(`${c.envVar}=${fromEnv}: no such file`);
-      result[c.name] = fromEnv;
-      continue;
+  const target = join(binDir, `${c.name}-${c.version}-${moduleHash(c.moduleDir)}`);
+  if (!existsSync(target)) {
+    try {
+      await build(c, target);
+    } catch (e) {
+      rmSync(`${target}.tmp-${process.pid}`, { force: true });
+      throw e;
     }
-    const target = join(binDir, `${c.name}-${c.version}-${moduleHash(c.moduleDir)}`);
-    if (!existsSync(target)) {
-      try {
-        await build(c, target);
-      } catch (e) {
-        rmSync(`${target}.tmp-${process.pid}`, { force: true });
-        throw e;
-      }
-    }
-    result[c.name] = target;
   }
-  return { kubeApiserver: result['kube-apiserver']!, etcd: result.etcd! };
+  return target;
+}
+
+/** Returns paths to etcd and kube-apiserver, building them on first use. */
+export async function ensureBinaries(): Promise<Binaries> {
+  return { etcd: await ensureTool('etcd'), kubeApiserver: await ensureTool('kube-apiserver') };
+}
+
+/** Returns the path to helm (for the chart tests), building it on first use. */
+export function ensureHelm(): Promise<string> {
+  return ensureTool('helm');
 }
