@@ -282,7 +282,6 @@ export class AppRunner {
       const isNew = outcome.previousCommit !== commit.sha && commitIsNew;
       const wrote = results.some((r) => ['created', 'configured', 'pruned'].includes(r.status));
       if (wrote) metrics.setLastApplied(app.name, new Date());
-      this.st.lastAppliedCommit = commit.sha;
       await this.record(results, commit, trigger, isNew, wrote, log);
     } else {
       results = await reportDrift({ ...conn, plan, app: app.name, namespace: target.namespace, ignore });
@@ -290,6 +289,8 @@ export class AppRunner {
     }
     const drifted = results.filter((r) => DRIFT_STATES.has(r.status)).length;
     metrics.setDrifted(app.name, drifted);
+    // Every status field changes together, with no await in between: /status never shows half a reconcile.
+    if (app.sync.mode === 'apply') this.st.lastAppliedCommit = commit.sha;
     this.st.driftedObjects = drifted;
     this.st.lastError = null;
     this.st.state = results.some((r) => r.status === 'conflict')
