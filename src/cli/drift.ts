@@ -1,6 +1,7 @@
 /** `tether drift`: the live cluster against Git, per field with its owners. Exit 0 / 1 / 2. */
 import { Command } from 'commander';
-import { formatFieldDrift } from '../diff/index.ts';
+import { formatFieldDrift, junitReport } from '../diff/index.ts';
+import { annotations, onGithubActions, writeJobSummary } from './github.ts';
 import { formatId } from '../manifests/index.ts';
 import { connect, loadCommit, planFor } from '../sync/pipeline.ts';
 import { reportDrift } from '../sync/report.ts';
@@ -18,7 +19,21 @@ import { addIgnoreFlags, ignoreRulesFromFlags, targetFromFlags, type TargetFlags
 
 interface DriftFlags extends TargetFlags {
   auditLog: string;
-  output: 'text' | 'json' | 'markdown';
+  output: 'text' | 'json' | 'markdown' | 'junit';
+}
+
+function junit(app: string, results: ObjectResult[]): string {
+  return junitReport(
+    app,
+    results.map((r) => ({
+      classname: `${apiVersionOf(r.id)} ${r.id.kind}`,
+      name: r.id.namespace ? `${r.id.namespace}/${r.id.name}` : r.id.name,
+      status: r.status,
+      fields: r.fields,
+      ...(r.source ? { file: r.source.file, line: r.source.line } : {}),
+      ...(r.message ? { message: r.message } : {}),
+    })),
+  );
 }
 
 /** The `drift -o json` contract of DESIGN.md. */
@@ -92,12 +107,16 @@ export function driftCommand(): Command {
   addAuditFlag(cmd);
   return cmd
     .option('--app <name>', 'app name (selects its inventory, to report orphaned objects)')
-    .addOption(outputOption(['text', 'json', 'markdown']))
+    .addOption(outputOption(['text', 'json', 'markdown', 'junit']))
     .addHelpText(
       'after',
       `
 Writes nothing (reads and server-side dry-runs only). Exit codes as kubectl diff:
 0 in sync, 1 drift (drifted, missing, orphaned or conflicting objects), 2 error.
+-o junit writes JUnit XML (a test case per object, a failure per drifted one). On GitHub
+Actions (GITHUB_ACTIONS=true) it also writes a job summary to $GITHUB_STEP_SUMMARY and a
+::warning annotation per drifted object at its manifest's file and line (on stdout, or on
+stderr with -o json / -o junit so the report stays parseable).
 
 Examples:
   tether drift --repo https://git.example.com/org/deploy.git --path apps/shop -n shop
@@ -121,7 +140,9 @@ Examples:
             ? JSON.stringify(driftJson(sha, results), null, 2) + '\n'
             : flags.output === 'markdown'
               ? markdown(sha, results)
-              : text(sha, results);
+              : flags.output === 'junit'
+                ? junit(app.name, results)
+                : text(sha, results);
         await appendAudit(
           flags.auditLog,
           auditInput({
@@ -134,6 +155,12 @@ Examples:
           }),
         );
         process.stdout.write(out);
+        if (onGithubActions()) {
+          writeJobSummary(markdown(sha, results));
+          const stream =
+            flags.output === 'json' || flags.output === 'junit' ? process.stderr : process.stdout;
+          for (const line of annotations(results)) stream.write(line + '\n');
+        }
         process.exitCode = driftExitCode(results);
       } finally {
         conn.client.close();

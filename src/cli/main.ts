@@ -5,6 +5,7 @@ import { agentCommand } from './agent.ts';
 import { auditCommand } from './audit.ts';
 import { diffCommand } from './diff.ts';
 import { driftCommand } from './drift.ts';
+import { revertCommand } from './revert.ts';
 import { statusCommand } from './status.ts';
 import { syncCommand } from './sync.ts';
 
@@ -19,7 +20,8 @@ const program = new Command('tether')
   .addCommand(driftCommand())
   .addCommand(agentCommand())
   .addCommand(auditCommand())
-  .addCommand(statusCommand());
+  .addCommand(statusCommand())
+  .addCommand(revertCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -18,3 +18,5 @@ export { jsonPatch } from './patch.ts';
 export { DriftInputError, IgnoreRuleError } from './errors.ts';
 export { markdownReport } from './format-markdown.ts';
 export type { MarkdownObject, MarkdownReport } from './format-markdown.ts';
+export { junitReport, xmlEscape } from './format-junit.ts';
+export type { JunitCase } from './format-junit.ts';

@@ -1,0 +1,88 @@
+/** `tether revert <sha>`: rollback as a new commit that the agent then applies like any other. */
+import { Command } from 'commander';
+import { describeSource, readSnapshot, revertCommit } from '../source/index.ts';
+import { outputOption } from './common.ts';
+import { UsageError } from './output.ts';
+
+interface RevertFlags {
+  repo?: string;
+  ref?: string;
+  push?: boolean;
+  mainline?: string;
+  author?: string;
+  output: 'text' | 'json';
+}
+
+function parseAuthor(text: string): { name: string; email: string } {
+  const m = /^\s*(.+?)\s*<([^>]+)>\s*$/.exec(text);
+  if (!m)
+    throw new UsageError(`--author ${JSON.stringify(text)}: expected "Name <email>"`, {
+      hint: '--author "Jane Doe <jane@example.com>"',
+    });
+  return { name: m[1]!, email: m[2]! };
+}
+
+export function revertCommand(): Command {
+  return new Command('revert')
+    .description(
+      'write the revert of a commit on top of the tracked branch (and push it), for rollback through Git',
+    )
+    .argument('<sha>', 'full 40-character sha of the commit to revert (git rev-parse <short> gives it)')
+    .option('--repo <url|path>', 'Git repository: an https:// URL or a local path')
+    .option('--ref <branch>', 'branch to put the revert on (default: the repository HEAD)')
+    .option('--push', 'push the revert commit (refused if the branch moved meanwhile)')
+    .option(
+      '--mainline <n>',
+      'for a merge commit: the parent number to revert against (1 = the branch merged into)',
+    )
+    .option(
+      '--author <"Name <email>">',
+      'author of the revert (default: GIT_AUTHOR_NAME and GIT_AUTHOR_EMAIL)',
+    )
+    .addOption(outputOption(['text', 'json']))
+    .addHelpText(
+      'after',
+      `
+The revert is computed file by file with a three-way merge: what the commit changed is
+restored where later commits did not touch it. A conflict names the files and writes
+nothing. The message names the reverted sha, so the audit log links the two.
+
+Examples:
+  tether revert 4f1c2e0d9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d --repo https://bot@git.example.com/org/deploy.git --push
+  GIT_AUTHOR_NAME=ops GIT_AUTHOR_EMAIL=ops@example.com tether revert $(git rev-parse HEAD~2) --repo . --ref main --push`,
+    )
+    .action(async (sha: string, flags: RevertFlags) => {
+      if (!flags.repo)
+        throw new UsageError('--repo is required', {
+          hint: 'tether revert <sha> --repo https://git.example.com/org/deploy.git --push',
+        });
+      if (!/^[0-9a-f]{40}$/.test(sha)) {
+        throw new UsageError(`${sha}: not a full commit sha`, {
+          hint: 'pass all 40 hex characters (git rev-parse <short sha> prints them)',
+        });
+      }
+      const spec = { repo: flags.repo, ...(flags.ref ? { ref: flags.ref } : {}) };
+      const mainline = flags.mainline === undefined ? undefined : Number(flags.mainline);
+      const result = await revertCommit(spec, sha, {
+        push: Boolean(flags.push),
+        ...(mainline !== undefined ? { mainline } : {}),
+        ...(flags.author ? { author: parseAuthor(flags.author) } : {}),
+      });
+      const reverted = (await readSnapshot(spec, { sha: result.sha, path: '.' }).catch(() => undefined))
+        ?.commit;
+      if (flags.output === 'json') {
+        process.stdout.write(
+          JSON.stringify({ revertOf: sha, ...result, message: reverted?.message ?? null }, null, 2) + '\n',
+        );
+        return;
+      }
+      process.stdout.write(`${result.sha} reverts ${sha.slice(0, 7)} on ${describeSource(spec)}\n`);
+      if (reverted) process.stdout.write(`  ${reverted.message.split('\n')[0]}\n`);
+      for (const f of result.files) process.stdout.write(`  ${f.action.padEnd(8)} ${f.path}\n`);
+      process.stdout.write(
+        result.pushed
+          ? 'pushed: the agent applies it at its next poll (or webhook)\n'
+          : 'not pushed: run again with --push to publish it\n',
+      );
+    });
+}
