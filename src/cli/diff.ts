@@ -6,6 +6,7 @@ import { connect, loadCommit, planFor, type AppTarget } from '../sync/pipeline.t
 import { previewCommit, type Preview } from '../sync/preview.ts';
 import { apiVersionOf } from '../sync/result.ts';
 import { addClusterFlags, addSourceFlags, outputOption, useColor } from './common.ts';
+import { terminalProgress } from './progress.ts';
 import { addIgnoreFlags, ignoreRulesFromFlags, targetFromFlags, type TargetFlags } from './target.ts';
 
 interface DiffFlags extends TargetFlags {
@@ -106,8 +107,10 @@ Examples:
         touched = touchedObjects(base.manifests, loaded.manifests);
       }
       const conn = await connect({ kubeconfig: flags.kubeconfig, context: flags.context });
+      const progress = terminalProgress(flags.output === 'text');
       try {
         const previews = await previewCommit({
+          onProgress: progress.report,
           ...conn,
           plan: planFor(app, loaded, conn),
           commit: sha,
@@ -116,6 +119,7 @@ Examples:
           ignore: ignoreRulesFromFlags(flags),
           prune: Boolean(flags.prune),
         });
+        progress.end();
         if (flags.output === 'json') {
           const json = {
             commit: sha,

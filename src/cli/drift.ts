@@ -1,5 +1,6 @@
 /** `tether drift`: the live cluster against Git, per field with its owners. Exit 0 / 1 / 2. */
 import { Command } from 'commander';
+import { terminalProgress } from './progress.ts';
 import { formatFieldDrift, junitReport } from '../diff/index.ts';
 import { annotations, onGithubActions, writeJobSummary } from './github.ts';
 import { formatId } from '../manifests/index.ts';
@@ -127,14 +128,17 @@ Examples:
       const loaded = await loadCommit(app);
       const sha = loaded.snapshot.commit.sha;
       const conn = await connect({ kubeconfig: flags.kubeconfig, context: flags.context });
+      const progress = terminalProgress(flags.output === 'text');
       try {
         const results = await reportDrift({
+          onProgress: progress.report,
           ...conn,
           plan: planFor(app, loaded, conn),
           app: app.name,
           namespace: app.namespace,
           ignore: ignoreRulesFromFlags(flags),
         });
+        progress.end();
         const out =
           flags.output === 'json'
             ? JSON.stringify(driftJson(sha, results), null, 2) + '\n'

@@ -1,5 +1,6 @@
 /** `tether sync`: read a commit, validate it, server-side apply it, print what happened. */
 import { Command } from 'commander';
+import { terminalProgress } from './progress.ts';
 import { formatId } from '../manifests/index.ts';
 import { applyCommit, DEFAULT_SETTINGS } from '../sync/execute.ts';
 import { connect, loadCommit, planFor } from '../sync/pipeline.ts';
@@ -30,9 +31,11 @@ export async function runSync(flags: SyncFlags): Promise<ObjectResult[]> {
   const loaded = await loadCommit(app);
   const sha = loaded.snapshot.commit.sha;
   const conn = await connect({ kubeconfig: flags.kubeconfig, context: flags.context });
+  const progress = terminalProgress(flags.output === 'text');
   try {
     const plan = planFor(app, loaded, conn);
     const { results, previousCommit } = await applyCommit({
+      onProgress: progress.report,
       ...conn,
       plan,
       commit: sha,
@@ -47,6 +50,7 @@ export async function runSync(flags: SyncFlags): Promise<ObjectResult[]> {
         ignore: ignoreRulesFromFlags(flags),
       },
     });
+    progress.end();
     await appendAudit(
       flags.auditLog,
       auditInput({

@@ -137,6 +137,7 @@ async function check(input: ApplyInput, items: PlannedObject[], written: boolean
         return undefined;
       }
     },
+    (done, total) => input.onProgress?.('dry-run', done, total),
   );
   if (errors.length > 0) throw new ApplyErrors(errors.sort(), input.commit, written);
   return checked.filter((c): c is Checked => c !== undefined);
@@ -202,7 +203,14 @@ async function write(input: ApplyInput, items: Checked[]): Promise<ObjectResult[
   const waves = [...new Set(items.map((c) => `${c.planned.stage}/${c.planned.wave}`))];
   for (const wave of waves) {
     const batch = items.filter((c) => `${c.planned.stage}/${c.planned.wave}` === wave);
-    results.push(...(await mapConcurrent(batch, input.concurrency ?? 8, (c) => writeOne(input, c))));
+    results.push(
+      ...(await mapConcurrent(
+        batch,
+        input.concurrency ?? 8,
+        (c) => writeOne(input, c),
+        (done, total) => input.onProgress?.('apply', done, total),
+      )),
+    );
   }
   return results;
 }

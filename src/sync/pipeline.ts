@@ -71,6 +71,8 @@ export interface Connection {
   live: LiveReader;
   /** Dry-run results reused across reconciles (the agent keeps one per app). */
   dryRuns?: DryRunCache;
+  /** Told after each object of a long phase ('dry-run', 'apply'), for a terminal progress line. */
+  onProgress?: (phase: string, done: number, total: number) => void;
 }
 
 export async function connect(options: ClientOptions): Promise<Connection> {

@@ -87,6 +87,7 @@ export async function previewCommit(input: PreviewInput): Promise<Preview[]> {
         return undefined;
       }
     },
+    (done, total) => input.onProgress?.('dry-run', done, total),
   );
   if (errors.length > 0) throw new ApplyErrors(errors.sort(), input.commit, false);
   const out = previews.filter((p): p is Preview => p !== undefined);

@@ -56,8 +56,11 @@ async function reportOne(
 
 export async function reportDrift(input: ReportInput): Promise<ObjectResult[]> {
   const missingNs = await missingNamespaces(input, input.plan);
-  const results = await mapConcurrent(input.plan, input.concurrency ?? 8, (p) =>
-    reportOne(input, p, missingNs),
+  const results = await mapConcurrent(
+    input.plan,
+    input.concurrency ?? 8,
+    (p) => reportOne(input, p, missingNs),
+    (done, total) => input.onProgress?.('dry-run', done, total),
   );
   // Objects Tether applied for this app before that are no longer in Git.
   const inventory = await readInventory(input, input.app, input.namespace);
