@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitServer, type Repo } from '../support/git-server.ts';
+import { startAgent, waitFor } from '../support/agent.ts';
 import { createNamespace, kubectl, tether } from '../support/cluster.ts';
 
 const deployment = (image: string) => `apiVersion: apps/v1
@@ -142,10 +143,33 @@ describe('tether diff', () => {
     expect(web.fields[0]!.owners.map((o) => o.manager)).toContain('kubectl-set');
   });
 
-  it('exits 0 once the branch is applied', async () => {
-    expect((await tether(['sync', ...args('feature', ['--prune'])])).code).toBe(0);
-    const r = await tether(['diff', ...args('feature', ['--prune'])]);
-    expect(r.stdout).toContain('no changes');
-    expect(r.code).toBe(0);
+  it('after the merge, the agent applies it and tether drift exits 0', async () => {
+    repo.git(['checkout', '-q', 'main']);
+    repo.git(['merge', '-q', '--ff-only', 'feature']);
+    repo.git(['push', '-q', 'origin', 'main']);
+    const merged = repo.head('main');
+    const agent = await startAgent({
+      apps: `  - name: pr
+    source: {repo: "${git.url('pr')}", ref: main, path: app, interval: 1s}
+    destination: {namespace: ${ns.name}, kubeconfig: KUBECONFIG}
+    sync: {mode: apply, prune: true}
+`,
+    });
+    try {
+      await waitFor(
+        async () => (await agent.status()).apps[0]!.lastAppliedCommit === merged,
+        30_000,
+        'the merge applied',
+      );
+    } finally {
+      await agent.stop('SIGTERM');
+    }
+    const drift = await tether(['drift', ...args('main')]);
+    expect(drift.stdout).toMatch(/\d+ in-sync$/m);
+    expect(drift.code, drift.stdout).toBe(0);
+    const diff = await tether(['diff', ...args('main', ['--prune'])]);
+    expect(diff.stdout).toContain('no changes');
+    expect(diff.code).toBe(0);
+    expect(await kubectl(['-n', ns.name, 'get', 'cm', '-o', 'name'])).not.toContain('configmap/legacy');
   });
 });
