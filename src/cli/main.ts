@@ -1,5 +1,5 @@
 /** The `tether` command line: one file per command, errors printed as one line plus a hint. */
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { printError } from './output.ts';
 import { agentCommand } from './agent.ts';
 import { auditCommand } from './audit.ts';
@@ -15,6 +15,18 @@ const program = new Command('tether')
   )
   .option('--debug', 'print stack traces on errors')
   .showHelpAfterError('(run with --help for usage)')
+  .addHelpText(
+    'after',
+    `
+Examples:
+  tether sync --repo https://git.example.com/org/deploy.git --path apps/shop -n shop
+  tether diff --repo . --ref my-branch --base main --path apps/shop -n shop -o markdown
+  tether drift --repo . --path apps/shop -n shop -o junit > drift.xml
+  tether agent --config tether.yaml
+  tether revert <sha> --repo https://git.example.com/org/deploy.git --push
+
+Run tether <command> --help for the flags and examples of each command.`,
+  )
   .addCommand(syncCommand())
   .addCommand(diffCommand())
   .addCommand(driftCommand())
@@ -23,9 +35,17 @@ const program = new Command('tether')
   .addCommand(statusCommand())
   .addCommand(revertCommand());
 
+// Usage errors must not exit 1: for diff and drift, 1 means "differences found".
+const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+for (const c of all(program)) c.exitOverride();
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
+  if (e instanceof CommanderError) {
+    // Commander has printed the message (or the help) already.
+    process.exit(e.exitCode === 0 ? 0 : 2);
+  }
   printError(e, Boolean(program.opts<{ debug?: boolean }>().debug));
   // diff and drift reserve 1 for "differences found"; an error is always 2.
   process.exitCode = 2;

@@ -192,3 +192,15 @@ describe('tether sync', () => {
     expect(names).not.toContain('also-good');
   });
 });
+
+describe('tether command line', () => {
+  it('exits 2 on usage errors (1 is reserved for "differences found"), 0 on --help', async () => {
+    const bogus = await tether(['drift', '--bogus']);
+    expect(bogus.code).toBe(2);
+    expect(bogus.stderr).toContain("unknown option '--bogus'");
+    expect((await tether(['diff', '-o', 'yaml'])).code).toBe(2);
+    const help = await tether(['drift', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Examples:');
+  });
+});
