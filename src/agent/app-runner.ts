@@ -72,7 +72,8 @@ export class AppRunner {
   private readonly d: AppRunnerDeps;
   private readonly poller: GitPoller;
   private readonly dryRuns = new DryRunCache();
-  private loaded: { commit: CommitInfo; plan: PlannedObject[]; loaded: LoadedCommit } | undefined;
+  /** The commit in force and its plan; the files themselves are not kept. */
+  private loaded: { commit: CommitInfo; plan: PlannedObject[] } | undefined;
   private refusedSha: string | undefined;
   /** Why the newest commit was refused; the app reports error until a good commit comes. */
   private refusedError: string | undefined;
@@ -205,7 +206,7 @@ export class AppRunner {
     try {
       const loaded = await loadCommit(this.d.target, poll.sha);
       const plan = planFor(this.d.target, loaded, this.d.conn);
-      this.loaded = { commit: loaded.snapshot.commit, plan, loaded };
+      this.loaded = { commit: loaded.snapshot.commit, plan };
       this.refusedSha = undefined;
       this.refusedError = undefined;
       log.info({ objects: plan.length }, 'loaded new commit');

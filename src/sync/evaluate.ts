@@ -25,15 +25,20 @@ import {
   withoutPaths,
   type Path,
 } from '../fieldset/index.ts';
-import { DryRunCache } from './dry-run-cache.ts';
+import { DryRunCache, type CachedEvaluation } from './dry-run-cache.ts';
 import type { PlannedObject } from './plan.ts';
 
 export interface Evaluation {
   planned: PlannedObject;
   info: ResourceInfo;
   live: KubeObject | undefined;
-  /** Forced dry-run of the whole Git object: what the object looks like if Git wins. */
-  dryRun: KubeObject;
+  /**
+   * Forced dry-run of the whole Git object: what the object looks like if Git wins. Absent
+   * when `same` (a cached evaluation keeps no copy of an object identical to the live one).
+   */
+  dryRun: KubeObject | undefined;
+  /** Applying the Git object would leave the live object exactly as it is. */
+  same: boolean;
   drift: FieldDrift[];
   conflicts: FieldDrift[];
   /** Git's fields that ignore rules give to other managers: never applied. */
@@ -75,21 +80,20 @@ export async function evaluate(
   cache?: DryRunCache,
 ): Promise<Evaluation> {
   const key = cache ? DryRunCache.key(planned.digest, live) : '';
-  let dryRun = cache?.get(key);
-  if (!dryRun) {
-    dryRun = await applyObject(client, info, planned.object, { dryRun: true, force: true });
-    cache?.set(key, dryRun);
-  }
+  const hit = cache?.get(key);
+  if (hit) return { planned, info, live, ...hit };
+  const dryRun = await applyObject(client, info, planned.object, { dryRun: true, force: true });
   const { fields } = computeDrift({ desired: dryRun, live, ignore });
-  return {
-    planned,
-    info,
-    live,
-    dryRun,
+  const same = sameAsLive(live, dryRun);
+  const result: CachedEvaluation = {
+    dryRun: same && cache ? undefined : dryRun,
+    same,
     drift: fields,
     conflicts: fields.filter((f) => classifyFieldDrift(f, FIELD_MANAGER) === 'conflict'),
     ignored: ignoredPaths(dryRun, live, ignore),
   };
+  cache?.set(key, result);
+  return { planned, info, live, ...result };
 }
 
 /** The object to apply: Git's object without ignored fields and, unless forced, conflicting ones. */

@@ -162,10 +162,11 @@ async function writeOne(input: ApplyInput, c: Checked): Promise<ObjectResult> {
     const e = c.evaluation!;
     const force = input.settings.conflicts === 'force';
     const object = objectToApply(e, force);
-    const result =
+    // Without stripped fields, the evaluation already knows; else dry-run what would be sent.
+    const same =
       object === p.object
-        ? e.dryRun
-        : await applyObject(input.client, info, object, { dryRun: true, force: true });
+        ? e.same
+        : sameAsLive(c.live, await applyObject(input.client, info, object, { dryRun: true, force: true }));
     const fields = e.drift.filter((f) => !e.conflicts.includes(f) || force);
     const managers = [...new Set(e.conflicts.flatMap((f) => f.owners.map((o) => o.manager)))].filter(
       (m) => m !== 'tether',
@@ -180,7 +181,7 @@ async function writeOne(input: ApplyInput, c: Checked): Promise<ObjectResult> {
           }
       : {};
     const status = e.conflicts.length && !force ? 'conflict' : undefined;
-    if (sameAsLive(c.live, result)) {
+    if (same) {
       return { ...base, status: status ?? 'unchanged', fields: [], conflicts: e.conflicts, ...conflictNote };
     }
     await applyObject(input.client, info, object, { force: true });

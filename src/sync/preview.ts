@@ -16,7 +16,7 @@ import {
 import { formatId, type ObjectId, type SourceLocation } from '../manifests/index.ts';
 import { mapConcurrent } from '../util/concurrency.ts';
 import type { Connection } from './pipeline.ts';
-import { applyPolicy, evaluate, sameAsLive } from './evaluate.ts';
+import { applyPolicy, evaluate } from './evaluate.ts';
 import { ApplyErrors, missingNamespaces, resolvedId } from './execute.ts';
 import { APP_LABEL, type PlannedObject } from './plan.ts';
 import { pruneCandidates } from './prune.ts';
@@ -73,7 +73,7 @@ export async function previewCommit(input: PreviewInput): Promise<Preview[]> {
           return { ...base, action: 'unchanged', patch: [], message: 'create-only' };
         const e = await evaluate(input.client, info, p, live, input.ignore);
         if (!live) return { ...base, action: 'create', ...shown(undefined, e.dryRun) };
-        if (sameAsLive(live, e.dryRun)) return { ...base, action: 'unchanged', patch: [] };
+        if (e.same) return { ...base, action: 'unchanged', patch: [] };
         const s = shown(live, e.dryRun);
         // Only managedFields moved (Tether taking over ownership): nothing a reviewer sees changes.
         if (s.patch.length === 0) return { ...base, action: 'unchanged', patch: [] };
