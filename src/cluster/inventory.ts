@@ -3,6 +3,8 @@
  * ConfigMap in the app's namespace and written only after a successful apply. Prune deletes
  * what is in the inventory and no longer in Git, so nothing Tether never applied is deleted.
  */
+import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { ObjectId } from '../manifests/index.ts';
 import { applyObject, type KubeObject } from './apply.ts';
 import type { KubeClient } from './client.ts';
@@ -24,23 +26,52 @@ export function inventoryName(app: string): string {
     .replace(/[^a-z0-9]+$/, '');
 }
 
-function sortEntries(entries: ObjectId[]): ObjectId[] {
-  const key = (e: ObjectId) => [e.group, e.kind, e.namespace, e.name].join('\u0000');
-  const seen = new Map(entries.map((e) => [key(e), e]));
-  return [...seen.values()].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+const entryKey = (e: ObjectId): string => [e.group, e.kind, e.namespace, e.name].join('\u0000');
+
+/** Sorted, without duplicates; keys are built once (not inside the comparator). */
+function sortEntries(entries: ObjectId[]): { entries: ObjectId[]; digest: string } {
+  const byKey = new Map(entries.map((e) => [entryKey(e), e]));
+  const keys = [...byKey.keys()].sort();
+  return {
+    entries: keys.map((k) => byKey.get(k)!),
+    digest: createHash('sha256').update(keys.join('\n')).digest('hex'),
+  };
+}
+
+// The watch cache hands out the same object until it changes: decode each version once.
+const decoded = new WeakMap<object, Inventory & { digest: string }>();
+
+/**
+ * The entries are stored gzipped (binaryData): as plain JSON, an app of about 10,000 objects
+ * would pass the API server's 1 MiB limit for one object.
+ */
+function decode(cm: KubeObject, app: string, namespace: string): Inventory & { digest: string } {
+  const data = (cm.data ?? {}) as Record<string, string>;
+  const binary = (cm.binaryData ?? {}) as Record<string, string>;
+  const json = binary['objects.json.gz']
+    ? gunzipSync(Buffer.from(binary['objects.json.gz'], 'base64')).toString('utf8')
+    : (data.objects ?? '[]');
+  const entries = JSON.parse(json) as ObjectId[];
+  return {
+    app,
+    namespace,
+    ...(data.commit ? { commit: data.commit } : {}),
+    entries,
+    digest: data.digest ?? '',
+  };
 }
 
 export async function readInventory(
   conn: { discovery: Discovery; live: LiveReader },
   app: string,
   namespace: string,
-): Promise<Inventory | undefined> {
+): Promise<(Inventory & { digest: string }) | undefined> {
   const info = (await conn.discovery.lookup('', 'v1', 'ConfigMap'))!;
   const cm = await conn.live.get(info, namespace, inventoryName(app));
   if (!cm) return undefined;
-  const data = (cm.data ?? {}) as Record<string, string>;
-  const entries = JSON.parse(data.objects ?? '[]') as ObjectId[];
-  return { app, namespace, ...(data.commit ? { commit: data.commit } : {}), entries };
+  let inv = decoded.get(cm);
+  if (!inv) decoded.set(cm, (inv = decode(cm, app, namespace)));
+  return inv;
 }
 
 /** Writes the inventory unless it is already exactly this (no write on a no-op reconcile). */
@@ -48,16 +79,10 @@ export async function writeInventory(
   client: KubeClient,
   discovery: Discovery,
   inventory: Inventory,
-  previous: Inventory | undefined,
+  previous: (Inventory & { digest: string }) | undefined,
 ): Promise<boolean> {
-  const entries = sortEntries(inventory.entries);
-  if (
-    previous &&
-    previous.commit === inventory.commit &&
-    JSON.stringify(sortEntries(previous.entries)) === JSON.stringify(entries)
-  ) {
-    return false;
-  }
+  const { entries, digest } = sortEntries(inventory.entries);
+  if (previous && previous.commit === inventory.commit && previous.digest === digest) return false;
   const info = (await discovery.lookup('', 'v1', 'ConfigMap'))!;
   const cm: Partial<KubeObject> = {
     apiVersion: 'v1',
@@ -67,7 +92,8 @@ export async function writeInventory(
       namespace: inventory.namespace,
       labels: { 'app.kubernetes.io/managed-by': 'tether', [INVENTORY_LABEL]: inventory.app },
     },
-    data: { app: inventory.app, commit: inventory.commit ?? '', objects: JSON.stringify(entries) },
+    data: { app: inventory.app, commit: inventory.commit ?? '', digest, count: String(entries.length) },
+    binaryData: { 'objects.json.gz': gzipSync(JSON.stringify(entries)).toString('base64') },
   };
   await applyObject(client, info, cm, { force: true });
   return true;
