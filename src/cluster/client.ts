@@ -23,6 +23,8 @@ export interface RequestSpec {
   body?: unknown;
   contentType?: string;
   accept?: string;
+  /** Counted under this verb instead of the method's (a collection GET is a `list`). */
+  verb?: string;
 }
 
 export interface StreamSpec {
@@ -129,7 +131,7 @@ export class KubeClient {
     const url = new URL(this.server + spec.path);
     for (const [k, v] of Object.entries(spec.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     const dryRun = url.searchParams.get('dryRun') === 'All';
-    this.count(spec.method.toLowerCase(), dryRun);
+    this.count(spec.verb ?? spec.method.toLowerCase(), dryRun);
     const payload = spec.body === undefined ? undefined : Buffer.from(JSON.stringify(spec.body));
     const headers: Record<string, string> = {
       ...(await this.authHeaders()),

@@ -190,6 +190,7 @@ export class Reflector {
     do {
       const page = await this.client.request<ListPage>({
         method: 'GET',
+        verb: 'list',
         path: this.collectionPath(),
         query: {
           limit: String(this.opts.pageSize ?? 500),
