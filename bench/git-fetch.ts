@@ -1,8 +1,9 @@
 /**
  * Benchmark of the git source layer against native git, on a generated repository of
- * ~5,000 files and 1,000 commits served over smart HTTP by the test GitServer.
+ * ~5,000 files and 1,000 commits served over smart HTTP by the test GitServer. Part of
+ * `npm run bench` (bench/run.ts calls measureGit); still runs alone:
  *
- *   node bench/git-fetch.ts
+ *   node bench/git-fetch.ts [files] [commits]
  *
  * Measures: requests and wall time of a no-change poll; wall time and peak RSS of a cold
  * fetch + read of the head (ours vs `git clone --depth 1` and `git fetch --depth 1` +
@@ -17,12 +18,31 @@ import { join } from 'node:path';
 import { GitServer } from '../test/support/git-server.ts';
 import { GitPoller, readSnapshot } from '../src/source/index.ts';
 
-const FILES = 5_000;
-const COMMITS = 1_000;
+let FILES = 5_000;
+let COMMITS = 1_000;
+
+export interface GitFigures {
+  files: number;
+  commits: number;
+  generateMs: number;
+  coldMs: number;
+  coldRssMB: number | undefined;
+  gitCloneDepth1Ms: number;
+  gitFetchArchiveColdMs: number;
+  noChangePollMs: number;
+  noChangePollRequests: number;
+  noChangePolls: number;
+  newCommitMs: number;
+  newCommitPollFetchMs: number | undefined;
+  newCommitRssMB: number | undefined;
+  newCommitRequests: number;
+  gitFetchArchiveIncrementalMs: number;
+}
 
 interface Measure {
   ms: number;
   rssMB: number | undefined;
+  polled?: number | undefined;
 }
 
 function run(
@@ -90,10 +110,19 @@ function fastImportStream(): string {
 }
 
 async function ours(mode: 'cold' | 'poll-incremental', url: string, cacheDir: string): Promise<Measure> {
-  const { out } = await run(process.execPath, [import.meta.filename, 'child', mode, url, cacheDir]);
+  const { out } = await run(process.execPath, [
+    // e.g. BENCH_CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile our side
+    ...(process.env.BENCH_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+    import.meta.filename,
+    'child',
+    mode,
+    url,
+    cacheDir,
+    String(FILES),
+  ]);
   const m = JSON.parse(out.trim().split('\n').pop()!) as Measure & { polled?: number };
   if (m.polled !== undefined)
-    console.log(
+    console.error(
       `  (${mode}: poll + fetch ${m.polled.toFixed(0)} ms, read ${(m.ms - m.polled).toFixed(0)} ms)`,
     );
   return m;
@@ -118,15 +147,19 @@ async function child(mode: string, url: string, cacheDir: string): Promise<void>
   console.log(JSON.stringify({ ms, rssMB: process.resourceUsage().maxRSS / 1024, polled }));
 }
 
-async function main(): Promise<void> {
+export async function measureGit(files = 5_000, commits = 1_000): Promise<GitFigures> {
+  FILES = files;
+  COMMITS = commits;
+  const fig: Partial<GitFigures> = { files, commits };
   const server = await GitServer.start();
   const work = mkdtempSync(join(tmpdir(), 'tether-bench-'));
   try {
     const repo = server.createRepo('bench');
     const t0 = performance.now();
     await run('git', ['fast-import', '--quiet'], { cwd: repo.bare, input: fastImportStream() });
-    await run('git', ['gc', '--quiet', '--aggressive'], { cwd: repo.bare });
-    console.log(
+    await run('git', ['gc', '--quiet'], { cwd: repo.bare });
+    fig.generateMs = performance.now() - t0;
+    console.error(
       `generated ${FILES} files x ${COMMITS} commits in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
     const url = server.url('bench');
@@ -138,20 +171,19 @@ async function main(): Promise<void> {
 
     // Cold fetch + read of the head.
     const coldCache = join(work, 'cache-cold');
-    rows.push(['tether: cold fetch + read 5,000 files', ...fmt(await ours('cold', url, coldCache))]);
-    rows.push([
-      'git clone --depth 1 (with checkout)',
-      ...fmt(await timed(`git clone -q --depth 1 ${url} clone`, work)),
-    ]);
-    rows.push([
-      'git fetch --depth 1 + git archive',
-      ...fmt(
-        await timed(
-          `git init -q --bare fa.git && cd fa.git && git fetch -q --depth 1 ${url} main && git archive FETCH_HEAD > /dev/null`,
-          work,
-        ),
-      ),
-    ]);
+    const cold = await ours('cold', url, coldCache);
+    fig.coldMs = cold.ms;
+    fig.coldRssMB = cold.rssMB;
+    rows.push([`tether: cold fetch + read ${FILES} files`, ...fmt(cold)]);
+    const clone = await timed(`git clone -q --depth 1 ${url} clone`, work);
+    fig.gitCloneDepth1Ms = clone.ms;
+    rows.push(['git clone --depth 1 (with checkout)', ...fmt(clone)]);
+    const fa = await timed(
+      `git init -q --bare fa.git && cd fa.git && git fetch -q --depth 1 ${url} main && git archive FETCH_HEAD > /dev/null`,
+      work,
+    );
+    fig.gitFetchArchiveColdMs = fa.ms;
+    rows.push(['git fetch --depth 1 + git archive', ...fmt(fa)]);
 
     // No-change polls.
     const poller = new GitPoller({ repo: url, cacheDir: coldCache });
@@ -161,6 +193,9 @@ async function main(): Promise<void> {
     const start = performance.now();
     for (let i = 0; i < N; i++) if ((await poller.poll()).changed) throw new Error('unexpected change');
     const pollMs = (performance.now() - start) / N;
+    fig.noChangePollMs = pollMs;
+    fig.noChangePolls = N;
+    fig.noChangePollRequests = server.requests.length / N;
     rows.push([
       `tether: no-change poll (mean of ${N})`,
       `${pollMs.toFixed(1)} ms`,
@@ -173,25 +208,25 @@ async function main(): Promise<void> {
       'new commit',
     );
     server.clearLog();
-    rows.push([
-      'tether: new commit, poll + fetch + read',
-      ...fmt(await ours('poll-incremental', url, coldCache)),
-    ]);
+    const inc = await ours('poll-incremental', url, coldCache);
+    fig.newCommitMs = inc.ms;
+    fig.newCommitPollFetchMs = inc.polled;
+    fig.newCommitRssMB = inc.rssMB;
+    rows.push(['tether: new commit, poll + fetch + read', ...fmt(inc)]);
     const incRequests = server.requests.length;
-    rows.push([
-      'git fetch (incremental) + git archive',
-      ...fmt(
-        await timed(
-          `cd fa.git && git fetch -q --depth 1 ${url} main && git archive FETCH_HEAD > /dev/null`,
-          work,
-        ),
-      ),
-    ]);
+    fig.newCommitRequests = incRequests;
+    const nat = await timed(
+      `cd fa.git && git fetch -q --depth 1 ${url} main && git archive FETCH_HEAD > /dev/null`,
+      work,
+    );
+    fig.gitFetchArchiveIncrementalMs = nat.ms;
+    rows.push(['git fetch (incremental) + git archive', ...fmt(nat)]);
 
     const w = Math.max(...rows.map((r) => r[0].length));
-    console.log(`\n${'measure'.padEnd(w)}  ${'wall'.padStart(10)}  peak RSS / requests`);
-    for (const [a, b, c] of rows) console.log(`${a.padEnd(w)}  ${b.padStart(10)}  ${c}`);
-    console.log(`\nrequests for the new-commit tick: ${incRequests} (ls-refs, discover, upload-pack)`);
+    console.error(`\n${'measure'.padEnd(w)}  ${'wall'.padStart(10)}  peak RSS / requests`);
+    for (const [a, b, c] of rows) console.error(`${a.padEnd(w)}  ${b.padStart(10)}  ${c}`);
+    console.error(`\nrequests for the new-commit tick: ${incRequests} (ls-refs, discover, upload-pack)`);
+    return fig as GitFigures;
   } finally {
     await server.close();
     rmSync(work, { recursive: true, force: true });
@@ -199,7 +234,10 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === 'child') {
+  FILES = Number(process.argv[6] ?? FILES);
   await child(process.argv[3]!, process.argv[4]!, process.argv[5]!);
-} else {
-  await main();
+} else if (import.meta.filename === process.argv[1]) {
+  const files = process.argv[2] ? Number(process.argv[2]) : undefined;
+  const commits = process.argv[3] ? Number(process.argv[3]) : undefined;
+  console.log(JSON.stringify(await measureGit(files, commits), null, 2));
 }
