@@ -7,6 +7,7 @@
  */
 import type { AuditLog, AuditTrigger } from '../audit/index.ts';
 import type { ResourceInfo } from '../cluster/discovery.ts';
+import { ApiStatusError } from '../cluster/errors.ts';
 import type { AppConfig } from '../config/index.ts';
 import { redactUrl, TetherError } from '../errors.ts';
 import { GitPoller, type CommitInfo, type PollResult } from '../source/index.ts';
@@ -249,8 +250,20 @@ export class AppRunner {
       const info = await discovery.lookup(p.manifest.id.group, p.manifest.id.version, p.manifest.id.kind);
       if (info) kinds.set(`${info.group}/${info.kind}`, info);
     }
-    for (const info of kinds.values())
-      await this.d.tracker.track(info, info.namespaced ? [...namespaces] : undefined);
+    for (const info of kinds.values()) {
+      if (!info.namespaced) {
+        await this.d.tracker.track(info);
+        continue;
+      }
+      // One cluster-wide watch per kind where RBAC allows it (one connection instead of one
+      // per namespace); per-namespace watches under namespaced Roles (the chart's default).
+      try {
+        await this.d.tracker.track(info);
+      } catch (e) {
+        if (!(e instanceof ApiStatusError && e.status === 403)) throw e;
+        await this.d.tracker.track(info, [...namespaces]);
+      }
+    }
   }
 
   private async converge(
