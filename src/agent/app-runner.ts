@@ -13,14 +13,7 @@ import { redactUrl, TetherError } from '../errors.ts';
 import { GitPoller, type CommitInfo, type PollResult } from '../source/index.ts';
 import { DryRunCache } from '../sync/dry-run-cache.ts';
 import { applyCommit, DEFAULT_SETTINGS } from '../sync/execute.ts';
-import {
-  describeCommit,
-  loadCommit,
-  planFor,
-  type AppTarget,
-  type Connection,
-  type LoadedCommit,
-} from '../sync/pipeline.ts';
+import { describeCommit, loadCommit, planFor, type AppTarget, type Connection } from '../sync/pipeline.ts';
 import type { PlannedObject } from '../sync/plan.ts';
 import { reportDrift } from '../sync/report.ts';
 import type { ObjectResult } from '../sync/result.ts';
