@@ -20,9 +20,13 @@ describe('junitReport', () => {
       new Date('2026-01-02T03:04:05.678Z'),
     );
     expect(xml).toContain('<testsuites name="tether drift" tests="3" failures="1" errors="1">');
-    expect(xml).toContain('<testsuite name="a&amp;b" tests="3" failures="1" errors="1" timestamp="2026-01-02T03:04:05">');
+    expect(xml).toContain(
+      '<testsuite name="a&amp;b" tests="3" failures="1" errors="1" timestamp="2026-01-02T03:04:05">',
+    );
     expect(xml).toContain('file="app/&lt;web&gt;.yaml" line="3"');
-    expect(xml).toContain('.metadata.labels[&quot;a&quot;]: git &quot;x&lt;y&quot;, live &lt;absent&gt;; no owner');
+    expect(xml).toContain(
+      '.metadata.labels[&quot;a&quot;]: git &quot;x&lt;y&quot;, live &lt;absent&gt;; no owner',
+    );
     expect(xml).toContain('<error type="error" message="forbidden: &quot;no&quot;"/>');
     expect(xml).toContain('<testcase classname="v1 ConfigMap" name="ns/ok"/>');
   });
