@@ -79,6 +79,7 @@ describe('tether agent', () => {
       writes: await a.metric('tether_api_requests_total', { verb: 'patch', dry_run: 'false' }),
       dryRuns: await a.metric('tether_api_requests_total', { verb: 'patch', dry_run: 'true' }),
       gets: await a.metric('tether_api_requests_total', { verb: 'get' }),
+      lists: await a.metric('tether_api_requests_total', { verb: 'list' }),
       ticks: (await a.status()).apps[0]!.reconciles,
       lsRefs: await a.metric('tether_git_requests_total', { kind: 'ls-refs' }),
       serverDryRuns: await apiServerRequests({ verb: 'PATCH', dryRun: true, resource: 'configmaps' }),
@@ -97,6 +98,7 @@ describe('tether agent', () => {
       before.dryRuns,
     );
     expect(await a.metric('tether_api_requests_total', { verb: 'get' })).toBe(before.gets);
+    expect(await a.metric('tether_api_requests_total', { verb: 'list' })).toBe(before.lists);
     // Cross-check with the API server's own counters.
     expect(await apiServerRequests({ verb: 'PATCH', dryRun: true, resource: 'configmaps' })).toBe(
       before.serverDryRuns,

@@ -164,7 +164,7 @@ describe('watch cache', () => {
       ['apply', '-f', '-'],
       [...names.map((n) => cm(n, ns.name, { n }, managed)), cm('unmanaged', ns.name, {})].join('\n'),
     );
-    const listsBefore = countOf(client, 'get');
+    const listsBefore = countOf(client, 'list');
     const cache = new WatchCache(client, {
       labelSelector: 'app.kubernetes.io/managed-by=tether',
       pageSize: 2,
@@ -172,7 +172,7 @@ describe('watch cache', () => {
     });
     try {
       await cache.track(configMaps);
-      expect(countOf(client, 'get') - listsBefore).toBeGreaterThanOrEqual(3); // 5 objects, pages of 2
+      expect(countOf(client, 'list') - listsBefore).toBeGreaterThanOrEqual(3); // 5 objects, pages of 2
       expect(cache.covers(configMaps, 'default')).toBe(true);
       for (const n of names) expect(cache.get(configMaps, ns.name, n)?.data).toEqual({ n });
       expect(cache.get(configMaps, ns.name, 'unmanaged')).toBeUndefined();
@@ -224,7 +224,7 @@ describe('watch cache', () => {
       const cache = new WatchCache(proxied, { log: (level, msg) => logs.push(`${level} ${msg}`) });
       try {
         await cache.track(configMaps, [ns.name]);
-        const lists = countOf(proxied, 'get');
+        const lists = countOf(proxied, 'list');
         const watches = countOf(proxied, 'watch');
 
         proxy.cut();
@@ -240,7 +240,7 @@ describe('watch cache', () => {
           expect(cache.synced).toBe(true);
         });
         console.log(`watch cache: recovered ${took} ms after the network came back`);
-        expect(countOf(proxied, 'get')).toBe(lists); // resumed from its resourceVersion: no LIST
+        expect(countOf(proxied, 'list')).toBe(lists); // resumed from its resourceVersion: no LIST
         expect(countOf(proxied, 'watch')).toBeGreaterThan(watches);
 
         // And it keeps watching afterwards.
@@ -271,7 +271,7 @@ describe('watch cache', () => {
       });
       try {
         await cache.track(configMaps, [ns.name]);
-        const lists = countOf(proxied, 'get');
+        const lists = countOf(proxied, 'list');
         proxy.cut();
         await within(1000, () => expect(cache.synced).toBe(false));
         await kubectl(['-n', ns.name, 'patch', 'configmap', 'edit', '-p', '{"data":{"v":"2"}}']);
@@ -287,7 +287,7 @@ describe('watch cache', () => {
           expect(cache.get(configMaps, ns.name, 'new')?.data).toEqual({ v: '1' });
           expect(cache.get(configMaps, ns.name, 'keep')?.data).toEqual({ v: '1' });
         });
-        expect(countOf(proxied, 'get')).toBeGreaterThan(lists); // it relisted
+        expect(countOf(proxied, 'list')).toBeGreaterThan(lists); // it relisted
         expect(logs).toContain('info watch expired (410 Gone): relisting');
         const seen = events.map((e) => `${e.type} ${e.object.metadata.name}`).sort();
         expect(seen).toEqual(['ADDED new', 'DELETED drop', 'MODIFIED edit']);
