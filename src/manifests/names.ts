@@ -9,26 +9,33 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 /** Undefined when valid, else why not. */
 export type Check = (value: string) => string | undefined;
 
-export const dns1123Label: Check = (v) =>
-  v.length > 63
-    ? `must be at most 63 characters (it has ${v.length})`
-    : DNS1123_LABEL.test(v)
-      ? undefined
-      : "must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit";
+/** A length cap, then a syntax: the shape of every name rule in apimachinery's validation. */
+function bounded(max: number, syntax: RegExp, reason: string): Check {
+  return (v) =>
+    v.length > max
+      ? `must be at most ${max} characters (it has ${v.length})`
+      : syntax.test(v)
+        ? undefined
+        : reason;
+}
 
-export const dns1123Subdomain: Check = (v) =>
-  v.length > 253
-    ? `must be at most 253 characters (it has ${v.length})`
-    : DNS1123_SUBDOMAIN.test(v)
-      ? undefined
-      : "must be a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit";
+export const dns1123Label = bounded(
+  63,
+  DNS1123_LABEL,
+  "must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit",
+);
 
-export const dns1035Label: Check = (v) =>
-  v.length > 63
-    ? `must be at most 63 characters (it has ${v.length})`
-    : DNS1035_LABEL.test(v)
-      ? undefined
-      : "must be a DNS-1035 label: lowercase letters, digits and '-', starting with a letter and ending with a letter or digit";
+export const dns1123Subdomain = bounded(
+  253,
+  DNS1123_SUBDOMAIN,
+  "must be a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit",
+);
+
+export const dns1035Label = bounded(
+  63,
+  DNS1035_LABEL,
+  "must be a DNS-1035 label: lowercase letters, digits and '-', starting with a letter and ending with a letter or digit",
+);
 
 /** Names that only have to be usable as one URL path segment (RBAC allows 'system:foo'). */
 export const pathSegment: Check = (v) =>
