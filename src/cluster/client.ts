@@ -1,12 +1,13 @@
 /**
- * Raw access to the Kubernetes API. @kubernetes/client-node loads the kubeconfig and supplies
- * authentication; requests go out as raw HTTPS so that no object passes through its generated
- * models, which drop fields they do not know (DESIGN.md, library notes).
+ * Raw access to the Kubernetes API. The kubeconfig and authentication come from
+ * kubeconfig.ts (on @kubernetes/client-node's parsing and authenticators); requests go out as
+ * raw HTTPS so that no object passes through the library's generated models, which drop
+ * fields they do not know (DESIGN.md, library notes).
  */
 import type { IncomingMessage } from 'node:http';
-import { Agent, request, type RequestOptions } from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
-import { ApiStatusError, ApiUnreachableError, KubeconfigError } from './errors.ts';
+import { Agent, request } from 'node:https';
+import { ApiStatusError, ApiUnreachableError } from './errors.ts';
+import { Kubeconfig, type TlsOptions } from './kubeconfig.ts';
 
 export interface ClientOptions {
   kubeconfig?: string;
@@ -47,59 +48,32 @@ const AUTH_REFRESH_MS = 60_000;
 export class KubeClient {
   readonly server: string;
   readonly contextName: string;
-  private readonly kc: KubeConfig;
+  private readonly kc: Kubeconfig;
   private readonly agent: Agent;
   private readonly timeoutMs: number;
   private auth: { headers: Record<string, string>; at: number } | undefined;
   private readonly counts = new Map<string, RequestCount>();
 
-  private constructor(kc: KubeConfig, options: ClientOptions, tls: RequestOptions) {
+  private constructor(kc: Kubeconfig, options: ClientOptions, tls: TlsOptions) {
     this.kc = kc;
-    const cluster = kc.getCurrentCluster();
-    this.server = cluster!.server.replace(/\/$/, '');
-    this.contextName = kc.getCurrentContext();
+    this.server = kc.cluster.server.replace(/\/$/, '');
+    this.contextName = kc.contextName;
     this.timeoutMs = options.timeoutMs ?? 60_000;
-    this.agent = new Agent({
-      keepAlive: true,
-      maxSockets: options.maxSockets ?? 16,
-      ca: tls.ca,
-      cert: tls.cert,
-      key: tls.key,
-      rejectUnauthorized: tls.rejectUnauthorized,
-      servername: tls.servername,
-    });
+    this.agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 16, ...tls });
   }
 
   /** Loads --kubeconfig (or $KUBECONFIG, ~/.kube/config, in-cluster) and --context. */
   static async create(options: ClientOptions = {}): Promise<KubeClient> {
-    const kc = new KubeConfig();
-    const source = options.kubeconfig ?? process.env.KUBECONFIG ?? '~/.kube/config (or in-cluster)';
-    try {
-      if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
-      else kc.loadFromDefault();
-      if (options.context) kc.setCurrentContext(options.context);
-    } catch (e) {
-      throw new KubeconfigError(`cannot load kubeconfig ${source}: ${(e as Error).message}`, {
-        hint: 'pass --kubeconfig FILE (and --context NAME), or set KUBECONFIG',
-        cause: e,
-      });
-    }
-    if (options.context && !kc.getContextObject(options.context)) {
-      throw new KubeconfigError(`context "${options.context}" not found in kubeconfig ${source}`, {
-        hint: `list contexts with: kubectl config get-contexts${options.kubeconfig ? ` --kubeconfig ${options.kubeconfig}` : ''}`,
-      });
-    }
-    if (!kc.getCurrentCluster()) {
-      throw new KubeconfigError(
-        `kubeconfig ${source} names no cluster for context "${kc.getCurrentContext()}"`,
-        {
-          hint: 'pass --kubeconfig FILE, or start the local control plane: npm run cluster -- up',
-        },
-      );
-    }
-    const tls: RequestOptions = {};
-    await kc.applyToHTTPSOptions(tls);
-    return new KubeClient(kc, options, tls);
+    const kc = Kubeconfig.load({
+      ...(options.kubeconfig ? { file: options.kubeconfig } : {}),
+      ...(options.context ? { context: options.context } : {}),
+    });
+    const tls = kc.tls();
+    // An exec plugin may hand out a client certificate: ask it before the agent is made.
+    const headers = await kc.auth(tls);
+    const client = new KubeClient(kc, options, tls);
+    client.auth = { headers, at: Date.now() };
+    return client;
   }
 
   /** Requests made so far, by verb and dry-run (the agent exports these as metrics). */
@@ -117,11 +91,7 @@ export class KubeClient {
   private async authHeaders(): Promise<Record<string, string>> {
     // Tokens from exec plugins and token files expire; re-read them now and then.
     if (this.auth && Date.now() - this.auth.at < AUTH_REFRESH_MS) return this.auth.headers;
-    const opts: RequestOptions = {};
-    await this.kc.applyToHTTPSOptions(opts);
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string') headers[k] = v;
-    if (opts.auth) headers.Authorization = 'Basic ' + Buffer.from(opts.auth).toString('base64');
+    const headers = await this.kc.auth();
     this.auth = { headers, at: Date.now() };
     return headers;
   }
