@@ -14,7 +14,7 @@ import { redactUrl } from '../errors.ts';
 import type { SourceSpec, VerifyPolicy } from '../source/index.ts';
 import { connect, normalizePath, type AppTarget, type Connection } from '../sync/pipeline.ts';
 import { APP_LABEL, MANAGED_BY_LABEL } from '../sync/plan.ts';
-import { AppRunner } from './app-runner.ts';
+import { AppRunner, type LiveTracker } from './app-runner.ts';
 import { LeaderElector } from './leader.ts';
 import type { Logger } from './logger.ts';
 import { Metrics } from './metrics.ts';
@@ -24,6 +24,7 @@ import { createWebhookHandler, loadWebhookEndpoints } from './webhook.ts';
 interface Destination {
   conn: Connection;
   cache: WatchCache;
+  tracker: LiveTracker;
 }
 
 export interface AgentOptions {
@@ -122,11 +123,21 @@ export class Agent {
         log: (level, msg, fields) => log[level]({ ...fields, component: 'watch' }, msg),
       });
       // The cache holds what Tether labelled; anything else (not applied yet) is read directly.
+      let misses = 0;
       const live: LiveReader = {
-        get: async (info, namespace, name) =>
-          cache.get(info, namespace, name) ?? getObject(base.client, info, namespace, name),
+        get: async (info, namespace, name) => {
+          const cached = cache.get(info, namespace, name);
+          if (cached) return cached;
+          misses++;
+          return getObject(base.client, info, namespace, name);
+        },
       };
-      const d = { conn: { ...base, live }, cache };
+      const tracker: LiveTracker = {
+        track: (info, namespaces) => cache.track(info, namespaces),
+        // A read that missed the cache went to the server: nothing vouches for it next time.
+        version: () => (cache.synced ? `${cache.revision}/${misses}` : undefined),
+      };
+      const d = { conn: { ...base, live }, cache, tracker };
       destinations.set(key, d);
       return d;
     };
@@ -141,7 +152,7 @@ export class Agent {
         app,
         target: await appTarget(app),
         conn: d.conn,
-        tracker: d.cache,
+        tracker: d.tracker,
         audit,
         metrics,
         log,

@@ -18,6 +18,7 @@ import type { PlannedObject } from '../sync/plan.ts';
 import { reportDrift } from '../sync/report.ts';
 import type { ObjectResult } from '../sync/result.ts';
 import { auditCommit, auditInput, revertOf } from '../sync/to-audit.ts';
+import { compactSoon } from './compact.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -42,6 +43,24 @@ export interface AppStatus {
 /** What the runner needs from the watch cache (src/cluster/watch-cache.ts). */
 export interface LiveTracker {
   track(info: ResourceInfo, namespaces?: string[]): Promise<void>;
+  /**
+   * Changes whenever a live read may answer differently than before (an object changed, a
+   * watch was added, a read missed the cache); undefined while a watch is down.
+   */
+  version(): string | undefined;
+}
+
+/** A full evaluation at least this often, even when nothing announced a change. */
+export const RESYNC_MS = 10 * 60_000;
+
+/** What a clean reconcile saw; an equal state later means evaluating again would find the same. */
+interface Settled {
+  /** The commit the poll saw (a refused one included: its error stays reported). */
+  sha: string;
+  plan: PlannedObject[];
+  version: string;
+  result: string;
+  at: number;
 }
 
 export interface AppRunnerDeps {
@@ -57,6 +76,9 @@ export interface AppRunnerDeps {
 }
 
 const DRIFT_STATES = new Set(['drifted', 'missing', 'orphaned', 'conflict']);
+/** A reconcile that sent this many requests allocated enough to be worth a collection. */
+const BURST_REQUESTS = 100;
+const WRITES = new Set(['created', 'configured', 'pruned']);
 
 function jitter(ms: number): number {
   return Math.round(ms * (0.9 + Math.random() * 0.2));
@@ -77,6 +99,8 @@ export class AppRunner {
   private stopped = false;
   private lastFingerprint: string | undefined;
   private lastWasFinding = false;
+  private settled: Settled | undefined;
+  private quiet = false;
   private readonly st: AppStatus;
 
   constructor(deps: AppRunnerDeps) {
@@ -156,6 +180,8 @@ export class AppRunner {
       return;
     }
     const started = process.hrtime.bigint();
+    const requestsBefore = this.requestTotal();
+    const planBefore = this.loaded?.plan;
     const { app, metrics } = this.d;
     let log = this.d.log.child({ app: app.name });
     let result = 'error';
@@ -173,7 +199,28 @@ export class AppRunner {
         result = 'commit-refused';
         return;
       }
+      const version = this.d.tracker.version();
+      const s = this.settled;
+      if (
+        s &&
+        version !== undefined &&
+        s.version === version &&
+        s.sha === poll.sha &&
+        s.plan === current.plan &&
+        Date.now() - s.at < RESYNC_MS
+      ) {
+        // Same commit, same plan, and no watch event since a clean reconcile: the evaluation
+        // would repeat itself object by object. The watch is what makes this safe; RESYNC_MS
+        // bounds the trust placed in it.
+        result = s.result;
+        metrics.recordSkippedEvaluation(app.name);
+        return;
+      }
+      this.settled = undefined;
       result = await this.converge(current.commit, current.plan, trigger, log);
+      const after = this.d.tracker.version();
+      if (version !== undefined && after === version && this.quiet)
+        this.settled = { sha: poll.sha, plan: current.plan, version, result, at: Date.now() };
     } catch (e) {
       result = 'error';
       await this.fail(e, trigger, log);
@@ -183,8 +230,14 @@ export class AppRunner {
       this.st.lastReconcileAt = new Date().toISOString();
       metrics.recordReconcile(app.name, result, seconds);
       metrics.syncApiRequests(this.d.conn.client.requestCounts());
+      if (this.loaded?.plan !== planBefore || this.requestTotal() - requestsBefore >= BURST_REQUESTS)
+        compactSoon();
       this.schedule();
     }
+  }
+
+  private requestTotal(): number {
+    return this.d.conn.client.requestCounts().reduce((n, c) => n + c.count, 0);
   }
 
   /** The commit to reconcile: the new one if it loads and validates, else the one in force. */
@@ -287,7 +340,7 @@ export class AppRunner {
       });
       results = outcome.results;
       const isNew = outcome.previousCommit !== commit.sha && commitIsNew;
-      const wrote = results.some((r) => ['created', 'configured', 'pruned'].includes(r.status));
+      const wrote = results.some((r) => WRITES.has(r.status));
       if (wrote) metrics.setLastApplied(app.name, new Date());
       await this.record(results, commit, trigger, isNew, wrote, log);
     } else {
@@ -296,6 +349,8 @@ export class AppRunner {
     }
     const drifted = results.filter((r) => DRIFT_STATES.has(r.status)).length;
     metrics.setDrifted(app.name, drifted);
+    // Nothing written and nothing failed: a repeat would find the same (see reconcile).
+    this.quiet = !results.some((r) => r.status === 'failed' || r.status === 'error' || WRITES.has(r.status));
     // Every status field changes together, with no await in between: /status never shows half a reconcile.
     if (app.sync.mode === 'apply') this.st.lastAppliedCommit = commit.sha;
     this.st.driftedObjects = drifted;

@@ -22,6 +22,7 @@ export class Metrics {
   readonly #lastApplied: Gauge<'app'>;
   readonly #apiRequests: Counter<'verb' | 'dry_run'>;
   readonly #gitRequests: Counter<'app' | 'kind'>;
+  readonly #skipped: Counter<'app'>;
   /** Last absolute totals seen by syncApiRequests, by `verb dry_run`. */
   readonly #apiTotals = new Map<string, number>();
 
@@ -65,12 +66,22 @@ export class Metrics {
       labelNames: ['app', 'kind'] as const,
       registers,
     });
+    this.#skipped = new Counter({
+      name: 'tether_evaluations_skipped_total',
+      help: 'Reconciles that skipped the object-by-object evaluation: same commit, and no watch event since a clean one.',
+      labelNames: ['app'] as const,
+      registers,
+    });
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }
 
   recordReconcile(app: string, result: string, seconds: number): void {
     this.#reconciles.inc({ app, result });
     this.#duration.observe({ app }, seconds);
+  }
+
+  recordSkippedEvaluation(app: string): void {
+    this.#skipped.inc({ app });
   }
 
   setDrifted(app: string, n: number): void {

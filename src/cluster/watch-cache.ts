@@ -38,6 +38,7 @@ export class WatchCache {
   /** kind -> scope (namespace, or ALL) -> reflector */
   private readonly kinds = new Map<string, Map<string, Reflector>>();
   private stopped = false;
+  private changes = 0;
 
   constructor(client: KubeClient, opts: WatchCacheOptions = {}) {
     this.client = client;
@@ -66,11 +67,13 @@ export class WatchCache {
           namespace: scope === ALL ? undefined : scope,
           labelSelector: this.opts.labelSelector,
           onChange: this.opts.onChange,
+          onStore: () => this.changes++,
           log: this.opts.log,
           pageSize: this.opts.pageSize,
           watchTimeoutSeconds: this.opts.watchTimeoutSeconds,
         });
         scopes.set(scope, r);
+        this.changes++;
         const created = r;
         // A refused first LIST drops the reflector, so a later track() can try again.
         created.ready.catch(() => {
@@ -87,6 +90,7 @@ export class WatchCache {
         if (scope !== ALL) {
           r.stop();
           scopes.delete(scope);
+          this.changes++;
         }
       }
     }
@@ -101,6 +105,14 @@ export class WatchCache {
   /** True when get() for this kind and namespace answers from a completed LIST. */
   covers(info: ResourceInfo, namespace: string): boolean {
     return this.reflectorFor(info, namespace) !== undefined;
+  }
+
+  /**
+   * Grows with every change to any store and every new or dropped watch: equal revisions
+   * with `synced` true in between mean every get() answers as it did before.
+   */
+  get revision(): number {
+    return this.changes;
   }
 
   /** True when every tracked kind has synced and its watch is currently up (false after stop()). */

@@ -82,6 +82,8 @@ describe('tether agent', () => {
       lists: await a.metric('tether_api_requests_total', { verb: 'list' }),
       ticks: (await a.status()).apps[0]!.reconciles,
       lsRefs: await a.metric('tether_git_requests_total', { kind: 'ls-refs' }),
+      fetches: await a.metric('tether_git_requests_total', { kind: 'fetch' }),
+      skipped: await a.metric('tether_evaluations_skipped_total', { app: 'noop' }),
       serverDryRuns: await apiServerRequests({ verb: 'PATCH', dryRun: true, resource: 'configmaps' }),
       serverWrites: await apiServerRequests({ verb: 'PATCH', dryRun: false, resource: 'configmaps' }),
     };
@@ -108,8 +110,10 @@ describe('tether agent', () => {
     );
     // One ref listing per tick, nothing else from git.
     expect(await a.metric('tether_git_requests_total', { kind: 'ls-refs' })).toBe(before.lsRefs + ticks);
-    expect(await a.metric('tether_git_requests_total', { kind: 'fetch' })).toBe(
-      await a.metric('tether_git_requests_total', { kind: 'fetch' }),
+    expect(await a.metric('tether_git_requests_total', { kind: 'fetch' })).toBe(before.fetches);
+    // Same commit and no watch event: the ticks skip the object-by-object evaluation.
+    expect(await a.metric('tether_evaluations_skipped_total', { app: 'noop' })).toBeGreaterThanOrEqual(
+      before.skipped + ticks - 1,
     );
 
     const second = repo.commit(
@@ -128,6 +132,36 @@ describe('tether agent', () => {
     ]);
     expect(await a.stop('SIGTERM')).toBe(0);
     expect((await verifyAuditLog(a.auditLog)).ok).toBe(true);
+  });
+
+  it('heals an object whose Tether labels were removed, though the watch then loses sight of it', async () => {
+    const ns = await namespace('labels');
+    const repo = git.createRepo('labels');
+    const sha = repo.commit(configMaps(3), 'three configmaps');
+    const a = await agent({ apps: app('labels', git.url('labels'), ns, { interval: '1s' }) });
+    await waitFor(async () => (await a.status()).apps[0]!.lastAppliedCommit === sha, 30_000, 'first apply');
+    const skipping = async () => a.metric('tether_evaluations_skipped_total', { app: 'labels' });
+    const s0 = await skipping();
+    await waitFor(async () => (await skipping()) > s0, 15_000, 'ticks that skip the evaluation');
+
+    // The watch selects on the managed-by label: removing it drops the object from the cache
+    // (a DELETED event). The reconcile must read it from the server, and no later tick may
+    // skip its evaluation on the strength of a cache that no longer holds it.
+    await kubectl(['-n', ns, 'label', 'cm', 'cm-1', 'app.kubernetes.io/managed-by-', 'tether.dev/app-']);
+    const labels = async () =>
+      kubectl(['-n', ns, 'get', 'cm', 'cm-1', '-o', 'jsonpath={.metadata.labels.tether\\.dev/app}']);
+    await waitFor(async () => (await labels()) === 'labels', 15_000, 'the labels put back');
+    await waitFor(
+      async () =>
+        (await readAuditLog(a.auditLog, { commit: sha })).some((r) =>
+          r.objects.some((o) => o.name === 'cm-1' && o.action === 'healed'),
+        ),
+      5_000,
+      'the heal audited',
+    );
+    // Back in sight of the watch: ticks skip again.
+    const s1 = await skipping();
+    await waitFor(async () => (await skipping()) > s1 + 1, 15_000, 'skipping again after the heal');
   });
 
   it('reverts kubectl scale in apply mode and audits it with the kubectl manager', async () => {

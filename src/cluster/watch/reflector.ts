@@ -20,6 +20,8 @@ export interface ReflectorOptions {
   namespace?: string;
   labelSelector?: string;
   onChange?: (ev: ChangeEvent) => void;
+  /** Called after every change to the store (a watch event, or a relist that replaced it). */
+  onStore?: () => void;
   log?: LogFn;
   pageSize?: number;
   /** Server-side watch timeout; each watch adds up to 10% jitter so watches don't restart together. */
@@ -219,6 +221,7 @@ export class Reflector {
     }
     this.store.clear();
     for (const [key, obj] of next) this.store.set(key, obj);
+    this.opts.onStore?.();
     this.resourceVersion = rv;
     this.listed = true;
     this.log('debug', `listed ${this.describe()}`, { objects: this.store.size, resourceVersion: rv });
@@ -272,6 +275,7 @@ export class Reflector {
       const key = keyOf(obj);
       if (ev.type === 'DELETED') this.store.delete(key);
       else this.store.set(key, obj);
+      this.opts.onStore?.();
       if (rv) this.resourceVersion = rv;
       backoff.reset();
       this.emit(ev.type, obj);
