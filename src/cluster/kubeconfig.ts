@@ -136,12 +136,14 @@ export class Kubeconfig {
     } catch (e) {
       const exec = user.exec as { command?: string } | undefined;
       const how = exec ? `exec plugin "${exec.command}"` : `auth-provider of user "${user.name}"`;
-      throw new KubeconfigError(`the ${how} in ${this.source} failed: ${(e as Error).message.trim()}`, {
+      const why = (e as Error).message.trim() || 'it exited with an error and printed nothing on stderr';
+      throw new KubeconfigError(`the ${how} in ${this.source} failed: ${why}`, {
         hint: `run the plugin by hand to see why (for example: kubectl --context ${this.contextName} auth whoami)`,
         cause: e,
       });
     }
-    for (const [k, v] of Object.entries(opts.headers)) if (typeof v === 'string') headers[k] = v;
+    // Token files often end in a newline (echo "$TOKEN" > file); kubectl trims it, so do we.
+    for (const [k, v] of Object.entries(opts.headers)) if (typeof v === 'string') headers[k] = v.trim();
     if (tls && typeof opts.cert === 'string') tls.cert = opts.cert;
     if (tls && typeof opts.key === 'string') tls.key = opts.key;
     return headers;
@@ -265,6 +267,12 @@ function mergeFile(merged: Merged, file: string, text: string): void {
     abs(u, 'client-certificate');
     abs(u, 'client-key');
     abs(u, 'token-file');
+    for (const key of ['as-groups', 'as-uid', 'as-user-extra']) {
+      if (u[key] !== undefined)
+        throw new KubeconfigError(`kubeconfig ${file}: user ${key} (impersonation) is not supported`, {
+          hint: `remove ${key} from the user, or impersonate with "as" alone`,
+        });
+    }
     const exec = u.exec as Record<string, unknown> | undefined;
     if (exec && typeof exec.command === 'string' && exec.command.includes('/')) abs(exec, 'command');
   });
