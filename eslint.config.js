@@ -3,7 +3,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'examples-repo/', 'charts/', 'bench/results/', '.tether/', 'coverage/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'examples-repo/',
+      'charts/',
+      'bench/results/',
+      '.tether/',
+      'coverage/',
+      'dist/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

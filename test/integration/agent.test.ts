@@ -2,7 +2,7 @@
  * `tether agent` end to end: a real agent process, a real git server and the real API server.
  */
 import { createHmac } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -162,6 +162,27 @@ describe('tether agent', () => {
     // Back in sight of the watch: ticks skip again.
     const s1 = await skipping();
     await waitFor(async () => (await skipping()) > s1 + 1, 15_000, 'skipping again after the heal');
+  });
+
+  it('replaces itself (same pid) with a Node tuned for a small footprint, unless told not to', async () => {
+    const ns = await namespace('tuned');
+    git.createRepo('tuned').commit({ 'app/web.yaml': deployment(1) }, 'web');
+    const proc = (pid: number | undefined, what: 'cmdline' | 'environ') =>
+      readFileSync(`/proc/${pid}/${what}`, 'utf8').split('\0');
+    const tuned = await agent({ apps: app('tuned', git.url('tuned'), ns) });
+    expect(proc(tuned.proc.pid, 'cmdline')).toEqual(
+      expect.arrayContaining(['--optimize-for-size', '--expose-gc']),
+    );
+    expect(proc(tuned.proc.pid, 'environ')).toEqual(
+      expect.arrayContaining(['MALLOC_ARENA_MAX=2', 'MALLOC_MMAP_THRESHOLD_=65536', 'TETHER_AGENT_TUNED=1']),
+    );
+    expect(await tuned.stop('SIGTERM')).toBe(0);
+    const plain = await agent({
+      apps: app('tuned', git.url('tuned'), ns),
+      env: { TETHER_AGENT_TUNING: 'off' },
+    });
+    expect(proc(plain.proc.pid, 'cmdline')).not.toContain('--optimize-for-size');
+    expect(proc(plain.proc.pid, 'environ')).not.toContain('TETHER_AGENT_TUNED=1');
   });
 
   it('reverts kubectl scale in apply mode and audits it with the kubectl manager', async () => {

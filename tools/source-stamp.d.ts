@@ -1,0 +1,2 @@
+/** See source-stamp.js. */
+export declare function sourceStamp(dir: string): string;
