@@ -241,10 +241,16 @@ export async function startAgent(opts: {
   );
   const logFile = join(opts.dir, `agent-${port}.log`);
   writeFileSync(logFile, '');
-  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), tetherBin, 'agent', '--config', config], {
-    cwd: opts.dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  // BENCH_AGENT_NODE_ARGS: Node flags for every agent of the run, to compare GC settings.
+  const extra = process.env.BENCH_AGENT_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const proc = spawn(
+    process.execPath,
+    [...extra, ...(opts.nodeArgs ?? []), tetherBin, 'agent', '--config', config],
+    {
+      cwd: opts.dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const append = (d: Buffer) => writeFileSync(logFile, d, { flag: 'a' });
   proc.stdout.on('data', append);
   proc.stderr.on('data', append);

@@ -5,7 +5,7 @@
  * with `tether sync`, then one agent (interval 1m) tracks all of them; once every app is in
  * sync and the watch events settled, VmRSS, VmHWM and the V8 heap are read.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -33,6 +33,9 @@ export async function measureMemory(opts: {
   id: string;
   perApp: number;
   created: string[];
+  /** Writes a V8 heap snapshot of the agent here once measured (--heap-snapshot). */
+  heapSnapshotDir?: string;
+  nodeArgs?: string[];
 }): Promise<MemoryFigures> {
   const { kube, server, n, id } = opts;
   const parts = Math.ceil(n / opts.perApp);
@@ -70,8 +73,13 @@ export async function measureMemory(opts: {
   }
   log(`memory, ${n} objects: one agent tracking ${parts} app(s)`);
   const t0 = performance.now();
+  const snapDir = opts.heapSnapshotDir;
   const a = await startAgent({
     dir,
+    nodeArgs: [
+      ...(opts.nodeArgs ?? []),
+      ...(snapDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapDir}`] : []),
+    ],
     apps: apps
       .map((x) =>
         appYaml({
@@ -110,8 +118,35 @@ export async function measureMemory(opts: {
       firstReconcileMs,
     };
     log(`memory, ${n} objects: RSS ${mem.rssMiB.toFixed(0)} MiB (peak ${mem.peakMiB.toFixed(0)} MiB)`);
+    if (snapDir) await heapSnapshot(a.pid, snapDir);
     return figures;
   } finally {
     await a.stop();
   }
+}
+
+/** Asks the agent for a heap snapshot (SIGUSR2) and waits until the file stops growing. */
+async function heapSnapshot(pid: number, dir: string): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const before = new Set(readdirSync(dir));
+  process.kill(pid, 'SIGUSR2');
+  const file = await waitFor(
+    () => readdirSync(dir).find((f) => f.endsWith('.heapsnapshot') && !before.has(f)),
+    120_000,
+    'the heap snapshot file',
+    200,
+  );
+  let size = -1;
+  await waitFor(
+    () => {
+      const now = statSync(join(dir, file.value)).size;
+      const done = now > 0 && now === size;
+      size = now;
+      return done;
+    },
+    300_000,
+    'the heap snapshot to be written',
+    1000,
+  );
+  log(`heap snapshot: ${join(dir, file.value)} (${(size / 2 ** 20).toFixed(0)} MiB)`);
 }

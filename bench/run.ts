@@ -3,10 +3,11 @@
  * its comparison from the same run, checked against the targets in DESIGN.md.
  *
  *   npm run bench                          # sizes 200, 2000, 10000; 20 drift trials; git 5,000 files x 1,000 commits
- *   npm run bench -- --quick               # sizes 200, 2000; 10 drift trials; git 1,000 files x 200 commits (< 5 min)
+ *   npm run bench -- --quick               # sizes 200, 1000; 10 drift trials; git 1,000 files x 200 commits (< 5 min)
  *   npm run bench -- --sizes 10000 --skip compare,noop,git   # memory at 10,000 only
  *   npm run bench -- --out /tmp/results    # results directory (default bench/results)
  *   npm run bench -- --cpu-prof DIR        # run the no-op agents under node --cpu-prof, profiles in DIR
+ *   npm run bench -- --heap-snapshot DIR   # a V8 heap snapshot of the 10,000-object agent, in DIR
  *
  * Per size: first apply (tether sync vs kubectl apply --server-side vs a raw PATCH loop, each
  * on fresh namespaces), then an agent tracking the tether-applied objects for the no-op
@@ -15,6 +16,7 @@
  * 10,000 or more, memory is measured with one agent tracking apps of 5,000 objects each. Git runs on its own generated
  * repository. Namespaces are unique per run and deleted at the end.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -36,18 +38,19 @@ const { values } = parseArgs({
     skip: { type: 'string', default: '' },
     'drift-trials': { type: 'string' },
     'cpu-prof': { type: 'string' },
+    'heap-snapshot': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (values.help) {
   process.stdout.write(
-    'usage: npm run bench -- [--quick] [--sizes 200,2000,10000] [--out DIR] [--skip compare,noop,diff,drift,memory,git] [--drift-trials N] [--cpu-prof DIR]\n' +
+    'usage: npm run bench -- [--quick] [--sizes 200,2000,10000] [--out DIR] [--skip compare,noop,diff,drift,memory,git] [--drift-trials N] [--cpu-prof DIR] [--heap-snapshot DIR]\n' +
       '  --skip compare: no kubectl apply / raw PATCH loop comparisons (tether sync still sets up); diff: no kubectl diff\n',
   );
   process.exit(0);
 }
 const quick = values.quick;
-const sizes = (values.sizes ?? (quick ? '200,2000' : '200,2000,10000'))
+const sizes = (values.sizes ?? (quick ? '200,1000' : '200,2000,10000'))
   .split(',')
   .map((v) => Number(v.trim()));
 if (sizes.some((n) => !Number.isInteger(n) || n < 10))
@@ -57,13 +60,18 @@ const driftTrials = Number(values['drift-trials'] ?? (quick ? 10 : 20));
 const gitSize = quick ? { files: 1000, commits: 200 } : { files: 5000, commits: 1000 };
 const noopTicks = quick ? 5 : 10;
 const outDir = resolve(values.out ?? join(import.meta.dirname, 'results'));
-// Quick mode measures drift on the smallest set: two more agents starting on 2,000 objects
+// Quick mode measures drift on the smallest set: two more agents starting on 1,000 objects
 // would not fit in five minutes next to kubectl apply's two.
 const driftSize = quick
   ? Math.min(...sizes)
   : [...sizes].sort((a, b) => Math.abs(a - 2000) - Math.abs(b - 2000))[0]!;
 
 const started = performance.now();
+// Measure what ships: the compiled agent (bin/tether.js runs dist/ while it matches src/).
+const built = spawnSync(process.execPath, [join(import.meta.dirname, '..', 'tools', 'build.ts')], {
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+if (built.status !== 0) throw new Error('npm run build failed: the benchmark measures the compiled agent');
 const { state } = await up();
 const kube = new Kube(state);
 const server = await GitServer.start();
@@ -132,7 +140,15 @@ try {
   }
   const memSize = Math.max(...sizes);
   if (!skip.has('memory') && memSize >= 10_000) {
-    results.memory = await measureMemory({ kube, server, n: memSize, id, perApp: 5000, created });
+    results.memory = await measureMemory({
+      kube,
+      server,
+      n: memSize,
+      id,
+      perApp: 5000,
+      created,
+      ...(values['heap-snapshot'] ? { heapSnapshotDir: resolve(values['heap-snapshot']) } : {}),
+    });
   }
   if (!skip.has('git')) {
     log(`git: generating ${gitSize.files} files x ${gitSize.commits} commits`);
