@@ -9,7 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { hashRecord, type ChainHead } from './chain.ts';
 import { AuditChainError, AuditClosedError, AuditError, AuditInputError, AuditIoError } from './errors.ts';
 import { prepareInput } from './input.ts';
-import { DEFAULT_LOCK_WAIT_MS, acquireLock, type HeldLock } from './lock.ts';
+import { DEFAULT_LOCK_WAIT_MS, acquireAuditLock, type HeldLock } from './lock.ts';
 import {
   MAX_LINE_BYTES,
   recordLine,
@@ -61,7 +61,7 @@ function ioError(path: string, doing: string, err: unknown): AuditIoError {
 /** The append lock of the log at `path`; failures other than a timeout become AuditIoError. */
 async function lockLog(path: string, waitMs: number): Promise<HeldLock> {
   try {
-    return await acquireLock(`${path}.lock`, waitMs);
+    return await acquireAuditLock(`${path}.lock`, waitMs);
   } catch (err) {
     throw err instanceof AuditError ? err : ioError(path, 'lock', err);
   }

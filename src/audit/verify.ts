@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { EMPTY_HEAD, chainProblem, type ChainHead } from './chain.ts';
 import { AuditNotFoundError } from './errors.ts';
 import { readLines } from './lines.ts';
-import { acquireLock } from './lock.ts';
+import { acquireAuditLock } from './lock.ts';
 import { parseRecordLine } from './parse.ts';
 import type { AuditRecord } from './record.ts';
 
@@ -36,7 +36,7 @@ export async function snapshotSize(path: string): Promise<number> {
   }
   let lock;
   try {
-    lock = await acquireLock(`${path}.lock`, SNAPSHOT_LOCK_WAIT_MS);
+    lock = await acquireAuditLock(`${path}.lock`, SNAPSHOT_LOCK_WAIT_MS);
   } catch {
     // Read-only copy of a log, or a hung writer: read what is there, without the guarantee.
     return (await stat(path)).size;

@@ -12,7 +12,7 @@ import {
   recordBaseline,
   removeRetired,
 } from './cache.ts';
-import { withLock } from './lock.ts';
+import { withCacheLock } from './lock.ts';
 import { fetchInto, type RemoteContext } from './remote.ts';
 import { closeStore, fs, hasObject, openStore, type ObjectStore } from './store.ts';
 
@@ -40,7 +40,7 @@ export async function ensureCommit(
     }
     closeStore(probe);
   }
-  return withLock(lockPath(ctx.cacheDir), async () => {
+  return withCacheLock(lockPath(ctx.cacheDir), async () => {
     let current = await currentGeneration(ctx.cacheDir);
     if (!current) {
       current = await freshGeneration(ctx, [{ sha, ref: localRef }]);
@@ -74,7 +74,7 @@ export async function deepen(
   localRef: string | undefined,
   depth: number,
 ): Promise<ObjectStore> {
-  return withLock(lockPath(ctx.cacheDir), async () => {
+  return withCacheLock(lockPath(ctx.cacheDir), async () => {
     const current =
       (await currentGeneration(ctx.cacheDir)) ?? (await freshGeneration(ctx, [{ sha, ref: localRef }]));
     const store = openStore(current);

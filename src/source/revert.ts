@@ -36,7 +36,7 @@ import { isFullSha, type ResolvedRef } from './resolve.ts';
 import { checkSpec } from './snapshot.ts';
 import { closeStore, fs, hasObject, readCommitObject, treeEntries, type ObjectStore } from './store.ts';
 import { toSourceError } from './transport-errors.ts';
-import { withLock } from './lock.ts';
+import { withCacheLock } from './lock.ts';
 import { lockPath } from './cache.ts';
 import type { RevertAction, RevertOptions, RevertResult, SourceSpec } from './types.ts';
 
@@ -348,7 +348,7 @@ export async function revertCommit(
       if (opts.push) await updateLocalRef(st.gitdir, branch.ref, branch.sha, newSha);
       return { sha: newSha, files, pushed: opts.push };
     }
-    return withLock(lockPath(remote.cacheDir), async () => {
+    return withCacheLock(lockPath(remote.cacheDir), async () => {
       const newSha = await write();
       if (!opts.push) return { sha: newSha, files, pushed: false };
       await pushCas(remote, st, branch, newSha);
