@@ -38,8 +38,10 @@ function sortEntries(entries: ObjectId[]): { entries: ObjectId[]; digest: string
   };
 }
 
-// The watch cache hands out the same object until it changes: decode each version once.
-const decoded = new WeakMap<object, Inventory & { digest: string }>();
+// Each version of an inventory is decoded once (by uid and resourceVersion): the watch cache
+// hands out a fresh copy on every read. Bounded: a few inventories per app at most.
+const decoded = new Map<string, Inventory & { digest: string }>();
+const DECODED_MAX = 256;
 
 /**
  * The entries are stored gzipped (binaryData): as plain JSON, an app of about 10,000 objects
@@ -69,8 +71,16 @@ export async function readInventory(
   const info = (await conn.discovery.lookup('', 'v1', 'ConfigMap'))!;
   const cm = await conn.live.get(info, namespace, inventoryName(app));
   if (!cm) return undefined;
-  let inv = decoded.get(cm);
-  if (!inv) decoded.set(cm, (inv = decode(cm, app, namespace)));
+  const { uid, resourceVersion } = cm.metadata as { uid?: string; resourceVersion?: string };
+  const key = uid && resourceVersion ? `${uid}@${resourceVersion}` : undefined;
+  let inv = key ? decoded.get(key) : undefined;
+  if (!inv) {
+    inv = decode(cm, app, namespace);
+    if (key) {
+      if (decoded.size >= DECODED_MAX) decoded.delete(decoded.keys().next().value!);
+      decoded.set(key, inv);
+    }
+  }
   return inv;
 }
 

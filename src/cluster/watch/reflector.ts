@@ -11,6 +11,7 @@ import { resourcePath, type ResourceInfo } from '../discovery.ts';
 import { ApiStatusError } from '../errors.ts';
 import { Backoff } from './backoff.ts';
 import { WatchGoneError, WatchStoppedError } from './errors.ts';
+import { ObjectStore } from './store.ts';
 import { openWatch } from './stream.ts';
 import type { ChangeEvent, LogFn } from './types.ts';
 
@@ -52,7 +53,7 @@ function isFatalStatus(e: unknown): boolean {
 }
 
 export class Reflector {
-  readonly store = new Map<string, KubeObject>();
+  readonly store = new ObjectStore();
   /** Resolves once the first LIST is in memory and the watch after it is up; rejects if
    * either is refused for good (unknown resource, no permission). */
   readonly ready: Promise<void>;
@@ -213,14 +214,13 @@ export class Reflector {
     const first = !this.listed;
     if (!first) {
       for (const [key, obj] of next) {
-        const old = this.store.get(key);
-        if (!old) this.emit('ADDED', obj);
-        else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) this.emit('MODIFIED', obj);
+        if (!this.store.has(key)) this.emit('ADDED', obj);
+        else if (this.store.resourceVersion(key) !== obj.metadata.resourceVersion) this.emit('MODIFIED', obj);
       }
-      for (const [key, old] of this.store) if (!next.has(key)) this.emit('DELETED', old);
+      for (const key of [...this.store.keys()])
+        if (!next.has(key)) this.emit('DELETED', this.store.get(key)!);
     }
-    this.store.clear();
-    for (const [key, obj] of next) this.store.set(key, obj);
+    this.store.replace(next);
     this.opts.onStore?.();
     this.resourceVersion = rv;
     this.listed = true;
