@@ -1,7 +1,7 @@
 /**
- * Resident memory of one agent tracking N objects, split into apps of at most `perApp`
- * objects (one app's inventory ConfigMap cannot hold 10,000 entries: it passes the API
- * server's 1 MiB object limit; see the apply figure at 10,000). Each app is first synced
+ * Resident memory of one agent tracking N objects split into apps of at most `perApp`
+ * objects: the harder case next to the no-op figure, where one app holds all N (each app
+ * adds its own plan, dry-run cache and git cache reader). Each app is first synced
  * with `tether sync`, then one agent (interval 1m) tracks all of them; once every app is in
  * sync and the watch events settled, VmRSS, VmHWM and the V8 heap are read.
  */
