@@ -6,14 +6,17 @@
  */
 const DELAY_MS = 1_000;
 
+/** V8's gc() options: 'last-resort' collects repeatedly in memory-reducing mode, so the heap gives back its pages. */
+type Gc = (opts?: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void;
+
 let timer: NodeJS.Timeout | undefined;
 
 export function compactSoon(): void {
-  const gc = (globalThis as { gc?: () => void }).gc;
+  const gc = (globalThis as { gc?: Gc }).gc;
   if (!gc || timer) return;
   timer = setTimeout(() => {
     timer = undefined;
-    gc();
+    gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
   }, DELAY_MS);
   timer.unref();
 }
