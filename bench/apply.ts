@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Repo } from '../test/support/git-server.ts';
 import type { Kube } from './lib.ts';
-import { log, must, sh, tetherBin } from './lib.ts';
+import { log, must, tetherSync } from './lib.ts';
 import { asFiles, generate, writeSet, type ManifestSet } from './manifests.ts';
 
 export interface ApplyFigures {
@@ -68,26 +68,13 @@ export async function measureApply(opts: {
   opts.created.push(...tetherSet.namespaces);
   const app = `bench-${n}`;
   log(`first apply, ${n} objects: tether sync`);
-  const t = await sh(
-    process.execPath,
-    [
-      tetherBin,
-      'sync',
-      '--repo',
-      repo.bare,
-      '--ref',
-      'main',
-      '--path',
-      'apps',
-      '--app',
-      app,
-      '-o',
-      'json',
-      '--audit-log',
-      join(work, 'audit.jsonl'),
-    ],
-    { env: { KUBECONFIG: kube.state.kubeconfig, NO_COLOR: '1' } },
-  );
+  const t = await tetherSync({
+    repo: repo.bare,
+    app,
+    kubeconfig: kube.state.kubeconfig,
+    auditLog: join(work, 'audit.jsonl'),
+    extra: ['-o', 'json'],
+  });
   const summary: Record<string, number> = {};
   let tetherSyncError: string | undefined;
   if (t.code !== 0) {

@@ -21,6 +21,27 @@ export interface RunResult {
   ms: number;
 }
 
+/** `tether sync` of a bench repository's apps/ directory as app `app`; the caller checks `code`. */
+export function tetherSync(opts: {
+  repo: string;
+  app: string;
+  kubeconfig: string;
+  auditLog: string;
+  extra?: string[];
+}): Promise<RunResult> {
+  return sh(
+    process.execPath,
+    [
+      tetherBin,
+      'sync',
+      ...['--repo', opts.repo, '--ref', 'main', '--path', 'apps', '--app', opts.app],
+      ...(opts.extra ?? []),
+      ...['--audit-log', opts.auditLog],
+    ],
+    { env: { KUBECONFIG: opts.kubeconfig, NO_COLOR: '1' } },
+  );
+}
+
 /** Runs a command; never throws on a non-zero exit (the caller checks `code`). */
 export function sh(
   cmd: string,

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { GitServer } from '../test/support/git-server.ts';
 import type { Kube } from './lib.ts';
-import { log, sh, startAgent, sumMetric, tetherBin, waitFor } from './lib.ts';
+import { log, startAgent, sumMetric, tetherSync, waitFor } from './lib.ts';
 import { asFiles, generate } from './manifests.ts';
 import { appYaml } from './noop.ts';
 
@@ -50,24 +50,12 @@ export async function measureMemory(opts: {
     await kube.createNamespaces(set.namespaces);
     opts.created.push(...set.namespaces);
     log(`memory, ${n} objects: tether sync of app ${p + 1}/${parts} (${size} objects)`);
-    const t = await sh(
-      process.execPath,
-      [
-        tetherBin,
-        'sync',
-        '--repo',
-        repo.bare,
-        '--ref',
-        'main',
-        '--path',
-        'apps',
-        '--app',
-        name,
-        '--audit-log',
-        join(dir, 'audit.jsonl'),
-      ],
-      { env: { KUBECONFIG: kube.state.kubeconfig, NO_COLOR: '1' } },
-    );
+    const t = await tetherSync({
+      repo: repo.bare,
+      app: name,
+      kubeconfig: kube.state.kubeconfig,
+      auditLog: join(dir, 'audit.jsonl'),
+    });
     if (t.code !== 0) throw new Error(`tether sync failed (${t.code}): ${t.err.slice(-1000)}`);
     apps.push({ name, url: server.url(name) });
   }
