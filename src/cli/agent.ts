@@ -27,6 +27,10 @@ Each app is reconciled on its interval (with jitter), on a signed webhook push, 
 second of an out-of-band change to one of its objects. Logs are JSON lines on stderr.
 SIGTERM finishes (or abandons) the reconcile under way and releases the leader lease.
 
+At start the agent replaces itself (same pid) with a Node tuned for a small footprint:
+--optimize-for-size --expose-gc, MALLOC_ARENA_MAX=2, MALLOC_MMAP_THRESHOLD_=65536.
+TETHER_AGENT_NODE_FLAGS replaces the Node flags; TETHER_AGENT_TUNING=off keeps the defaults.
+
 Examples:
   tether agent --config tether.yaml
   tether agent --config tether.yaml --listen 0.0.0.0:9090 --log-level debug
