@@ -1,5 +1,5 @@
-// The manifests module: from the files of a commit to a validated, ordered list of
-// Kubernetes objects. Everything here is pure except the renderers.
+// The manifests module, pure: from the files of a commit to a validated list of Kubernetes
+// objects (parsing, validation, identity, config-hash injection). Renderers are in src/render.
 export type { SourceFile, ObjectId, SourceLocation, Manifest, Limits, LoadOptions } from './types.ts';
 export { loadManifests, isManifestPath } from './load.ts';
 export { objectKey, formatId } from './identity.ts';
@@ -20,6 +20,3 @@ export {
   RenderDeclarationError,
   RenderError,
 } from './errors.ts';
-export { renderDirectory, loadManifestsWithRenderers, renderedFileName } from './render.ts';
-export type { RenderOptions } from './render.ts';
-export type { RenderDeclaration } from './render-declaration.ts';

@@ -6,7 +6,8 @@ import { KubeClient, type ClientOptions } from '../cluster/client.ts';
 import { Discovery } from '../cluster/discovery.ts';
 import { directReader, type LiveReader } from '../cluster/live.ts';
 import type { DryRunCache } from './dry-run-cache.ts';
-import { loadManifestsWithRenderers, type Manifest } from '../manifests/index.ts';
+import type { Manifest } from '../manifests/index.ts';
+import { loadManifestsWithRenderers } from '../render/index.ts';
 import { readSnapshot, type CommitInfo, type Snapshot, type SourceSpec } from '../source/index.ts';
 import { planApply, type PlannedObject } from './plan.ts';
 

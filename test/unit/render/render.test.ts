@@ -8,12 +8,11 @@ import {
   RenderDeclarationError,
   RenderError,
   loadManifests,
-  loadManifestsWithRenderers,
-  renderDirectory,
 } from '../../../src/manifests/index.ts';
-import { findOnPath } from '../../../src/manifests/render-kustomize.ts';
+import { loadManifestsWithRenderers, renderDirectory } from '../../../src/render/index.ts';
+import { findOnPath } from '../../../src/render/kustomize.ts';
 import type { SourceFile } from '../../../src/manifests/index.ts';
-import { COMMIT, FIXTURES, SHORT, errorsOfAsync, file, readFixture } from './helpers.ts';
+import { COMMIT, FIXTURES, SHORT, errorsOfAsync, file, readFixture } from '../manifests/helpers.ts';
 
 const RENDER = join(FIXTURES, 'render');
 const kubectl = findOnPath('kubectl', process.env['PATH'] ?? '') ?? findOnPath('kubectl', '/usr/local/bin');

@@ -1,7 +1,7 @@
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { SourceFile } from './types.ts';
+import type { SourceFile } from '../manifests/types.ts';
 
 /** Why a repository path cannot be written under the temp directory, if it cannot. */
 export function unsafePathReason(path: string): string | undefined {

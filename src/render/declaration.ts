@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { decodeUtf8 } from './decode.ts';
-import { RenderDeclarationError } from './errors.ts';
-import { DEFAULT_LIMITS } from './limits.ts';
-import { locateOffset } from './locate.ts';
-import { parseFile } from './parse.ts';
-import type { SourceFile } from './types.ts';
+import { decodeUtf8 } from '../manifests/decode.ts';
+import { RenderDeclarationError } from '../manifests/errors.ts';
+import { DEFAULT_LIMITS } from '../manifests/limits.ts';
+import { locateOffset } from '../manifests/locate.ts';
+import { parseFile } from '../manifests/parse.ts';
+import type { SourceFile } from '../manifests/types.ts';
 
 export const DECLARATION_FILE = 'tether-render.yaml';
 /** The names kustomize itself looks for. */

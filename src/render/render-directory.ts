@@ -1,13 +1,13 @@
 import { join, posix } from 'node:path';
-import { ManifestError, ManifestErrors, RenderError } from './errors.ts';
-import { isManifestPath, collectManifests } from './load.ts';
-import { commandArgv } from './render-command.ts';
-import { dirOf, findRenderDirs, readDeclaration } from './render-declaration.ts';
-import type { RenderDeclaration } from './render-declaration.ts';
-import { kustomizeArgv } from './render-kustomize.ts';
+import { ManifestError, ManifestErrors, RenderError } from '../manifests/errors.ts';
+import { isManifestPath, collectManifests } from '../manifests/load.ts';
+import { commandArgv } from './command.ts';
+import { dirOf, findRenderDirs, readDeclaration } from './declaration.ts';
+import type { RenderDeclaration } from './declaration.ts';
+import { kustomizeArgv } from './kustomize.ts';
 import { materialize, unsafePathReason } from './materialize.ts';
 import { runProcess } from './run-process.ts';
-import type { LoadOptions, Manifest, SourceFile } from './types.ts';
+import type { LoadOptions, Manifest, SourceFile } from '../manifests/types.ts';
 
 export interface RenderOptions {
   commit: string;
