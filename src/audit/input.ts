@@ -3,6 +3,7 @@
  * JSON data: unknown keys are not written, `undefined` field values become null (absent), and
  * values that JSON cannot hold are refused before anything touches the file.
  */
+import { isRecord } from '../util/object.ts';
 import { AuditInputError } from './errors.ts';
 import { maskInput } from './mask.ts';
 import {
@@ -23,10 +24,6 @@ function fail(where: string, problem: string): never {
   throw new AuditInputError(`audit record: ${where} ${problem}; nothing was written`, {
     hint: 'this is a bug in the caller of the audit log: the record must follow the audit contract in DESIGN.md',
   });
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function str(v: unknown, where: string, nonEmpty = false): string {
@@ -79,7 +76,7 @@ function jsonData(v: unknown, where: string): unknown {
 
 function commitOf(v: unknown): AuditCommit | null {
   if (v === null) return null;
-  if (!isObject(v)) fail('commit', `is ${describe(v)}, expected {sha, author, message, time} or null`);
+  if (!isRecord(v)) fail('commit', `is ${describe(v)}, expected {sha, author, message, time} or null`);
   return {
     sha: sha(v['sha'], 'commit.sha'),
     author: str(v['author'], 'commit.author'),
@@ -89,7 +86,7 @@ function commitOf(v: unknown): AuditCommit | null {
 }
 
 function ownerOf(v: unknown, where: string): AuditOwner {
-  if (!isObject(v)) fail(where, `is ${describe(v)}, expected {manager, operation, time}`);
+  if (!isRecord(v)) fail(where, `is ${describe(v)}, expected {manager, operation, time}`);
   const owner: AuditOwner = {
     manager: str(v['manager'], `${where}.manager`),
     operation: oneOf(v['operation'], ['Apply', 'Update'] as const, `${where}.operation`),
@@ -102,7 +99,7 @@ function ownerOf(v: unknown, where: string): AuditOwner {
 }
 
 function fieldOf(v: unknown, where: string): AuditField {
-  if (!isObject(v)) fail(where, `is ${describe(v)}, expected {path, desired, live, owners}`);
+  if (!isRecord(v)) fail(where, `is ${describe(v)}, expected {path, desired, live, owners}`);
   const owners = v['owners'];
   if (!Array.isArray(owners)) fail(`${where}.owners`, `is ${describe(owners)}, expected a list`);
   return {
@@ -114,7 +111,7 @@ function fieldOf(v: unknown, where: string): AuditField {
 }
 
 function objectOf(v: unknown, where: string): AuditObject {
-  if (!isObject(v)) fail(where, `is ${describe(v)}, expected {apiVersion, kind, namespace, name, action}`);
+  if (!isRecord(v)) fail(where, `is ${describe(v)}, expected {apiVersion, kind, namespace, name, action}`);
   const obj: AuditObject = {
     apiVersion: str(v['apiVersion'], `${where}.apiVersion`, true),
     kind: str(v['kind'], `${where}.kind`, true),
@@ -135,7 +132,7 @@ function objectOf(v: unknown, where: string): AuditObject {
 /** The validated, JSON-clean and Secret-masked body of a record. Throws AuditInputError. */
 export function prepareInput(input: AuditInput): AuditInput {
   const v: unknown = input;
-  if (!isObject(v)) fail('input', `is ${describe(v)}, expected an object`);
+  if (!isRecord(v)) fail('input', `is ${describe(v)}, expected an object`);
   const objects = v['objects'];
   if (!Array.isArray(objects)) fail('objects', `is ${describe(objects)}, expected a list`);
   const body: AuditInput = {
@@ -151,7 +148,7 @@ export function prepareInput(input: AuditInput): AuditInput {
   if (v['revertOf'] !== undefined) body.revertOf = sha(v['revertOf'], 'revertOf');
   const details = v['details'];
   if (details !== undefined) {
-    if (!isObject(details)) fail('details', `is ${describe(details)}, expected an object`);
+    if (!isRecord(details)) fail('details', `is ${describe(details)}, expected an object`);
     body.details = jsonData(details, 'details') as Record<string, unknown>;
   }
   return maskInput(body);

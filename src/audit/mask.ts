@@ -6,6 +6,7 @@
  * free-text places (error messages, details), where an API error or a caller might quote them.
  */
 import { MASK, MASK_CHANGED, isSecret, maskSecret } from '../diff/index.ts';
+import { isRecord } from '../util/object.ts';
 import type { AuditField, AuditInput, AuditObject } from './record.ts';
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -14,14 +15,10 @@ const DATA_PATH = /^\.(?:data|stringData)(?:$|[.[])/;
 /** Shorter values are not scrubbed from free text: "a" or "1" would mangle every message. */
 const MIN_SCRUB_LENGTH = 4;
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** Every string, number and boolean leaf of `value` (the secret material it holds). */
 function collectLeaves(value: unknown, out: Set<string>): void {
   if (Array.isArray(value)) value.forEach((v) => collectLeaves(v, out));
-  else if (isObject(value)) Object.values(value).forEach((v) => collectLeaves(v, out));
+  else if (isRecord(value)) Object.values(value).forEach((v) => collectLeaves(v, out));
   else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
     out.add(String(value));
   }
@@ -31,7 +28,7 @@ function collectLeaves(value: unknown, out: Set<string>): void {
 function maskAll(value: unknown): unknown {
   if (value === null || value === undefined || value === MASK || value === MASK_CHANGED) return value;
   if (Array.isArray(value)) return value.map(maskAll);
-  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskAll(v)]));
+  if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskAll(v)]));
   return MASK;
 }
 
@@ -50,12 +47,12 @@ function maskSecretValue(path: string, value: unknown, hidden: Set<string>): unk
     '.metadata.annotations': (v) => ({ kind: 'Secret', metadata: { annotations: v } }),
   };
   const build = wrap[path === '' ? '.' : path];
-  if (build === undefined || !isObject(value)) return value;
+  if (build === undefined || !isRecord(value)) return value;
   const whole = build(value);
   const masked = maskSecret(whole);
   for (const key of ['data', 'stringData'] as const) collectLeaves(whole[key], hidden);
   const annotations = (whole['metadata'] as { annotations?: unknown } | undefined)?.annotations;
-  if (isObject(annotations)) collectLeaves(annotations[LAST_APPLIED], hidden);
+  if (isRecord(annotations)) collectLeaves(annotations[LAST_APPLIED], hidden);
   if (path === '' || path === '.') return { ...masked, kind: value['kind'] };
   const meta = masked['metadata'] as Record<string, unknown>;
   return path === '.metadata' ? meta : meta['annotations'];
@@ -78,7 +75,7 @@ function scrub(text: string, hidden: string[]): string {
 function scrubDeep(value: unknown, hidden: string[]): unknown {
   if (typeof value === 'string') return scrub(value, hidden);
   if (Array.isArray(value)) return value.map((v) => scrubDeep(v, hidden));
-  if (isObject(value))
+  if (isRecord(value))
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrubDeep(v, hidden)]));
   return value;
 }

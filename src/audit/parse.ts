@@ -3,25 +3,22 @@
  * type was damaged), lenient about enum values, so a log written by a newer Tether with a new
  * result or action still reads and verifies.
  */
+import { isRecord } from '../util/object.ts';
 import type { AuditRecord } from './record.ts';
 
 export type ParsedLine = { record: AuditRecord } | { reason: string };
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function shapeProblem(v: unknown): string | undefined {
-  if (!isObject(v)) return 'not a JSON object';
+  if (!isRecord(v)) return 'not a JSON object';
   const { seq, time, app, commit, trigger, mode, result, objects, error, revertOf, details, prev, hash } = v;
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1)
     return 'seq is not a positive integer';
   if (typeof time !== 'string') return 'time is not a string';
   if (typeof app !== 'string') return 'app is not a string';
   if (commit !== null) {
-    if (!isObject(commit)) return 'commit is not an object';
+    if (!isRecord(commit)) return 'commit is not an object';
     for (const k of ['sha', 'author', 'message', 'time'] as const) {
       if (typeof commit[k] !== 'string') return `commit.${k} is not a string`;
     }
@@ -31,7 +28,7 @@ function shapeProblem(v: unknown): string | undefined {
   if (typeof result !== 'string') return 'result is not a string';
   if (!Array.isArray(objects)) return 'objects is not a list';
   for (const [i, o] of objects.entries()) {
-    if (!isObject(o)) return `objects[${i}] is not an object`;
+    if (!isRecord(o)) return `objects[${i}] is not an object`;
     for (const k of ['apiVersion', 'kind', 'namespace', 'name', 'action'] as const) {
       if (typeof o[k] !== 'string') return `objects[${i}].${k} is not a string`;
     }
@@ -41,7 +38,7 @@ function shapeProblem(v: unknown): string | undefined {
   }
   if (error !== undefined && typeof error !== 'string') return 'error is not a string';
   if (revertOf !== undefined && typeof revertOf !== 'string') return 'revertOf is not a string';
-  if (details !== undefined && !isObject(details)) return 'details is not an object';
+  if (details !== undefined && !isRecord(details)) return 'details is not an object';
   if (typeof prev !== 'string' || !HEX64.test(prev)) return 'prev is not a sha256 hex digest';
   if (typeof hash !== 'string' || !HEX64.test(hash)) return 'hash is not a sha256 hex digest';
   return undefined;

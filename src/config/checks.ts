@@ -5,6 +5,7 @@
  */
 import { parsePathPattern } from '../fieldset/path.ts';
 import { FieldPathError } from '../fieldset/errors.ts';
+import { isRecord } from '../util/object.ts';
 import type { PathIssue } from './issues.ts';
 import type { KeyPath } from './positions.ts';
 
@@ -93,10 +94,6 @@ function ignoreRules(i: number, app: Record<string, unknown>): PathIssue[] {
     });
   }
   return issues;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function listOfRecords(v: unknown): [number, Record<string, unknown>][] {

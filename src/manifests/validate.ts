@@ -1,3 +1,4 @@
+import { isRecord } from '../util/object.ts';
 import { splitApiVersion } from './identity.ts';
 import {
   dns1035Label,
@@ -48,10 +49,6 @@ function nameRule(group: string, kind: string): { check: Check; what: string } {
 /** Names in messages, cut so a hostile 100 KB name cannot flood a log. */
 function short(v: string): string {
   return v.length > 64 ? `${v.slice(0, 60)}...` : v;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function typeName(v: unknown): string {
