@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { readAuditLog, verifyAuditLog, type AuditFilter, type AuditRecord } from '../audit/index.ts';
 import { parseDuration } from '../config/index.ts';
 import { TetherError } from '../errors.ts';
+import { shortSha } from '../util/sha.ts';
 import { DEFAULT_AUDIT_LOG, outputOption } from './common.ts';
 import { UsageError } from './output.ts';
 import { relativeTime, table } from './table.ts';
@@ -27,7 +28,7 @@ function objectsSummary(r: AuditRecord): string {
   const counts = new Map<string, number>();
   for (const o of r.objects) counts.set(o.action, (counts.get(o.action) ?? 0) + 1);
   const parts = [...counts].map(([a, n]) => `${n} ${a}`);
-  if (r.revertOf) parts.push(`reverts ${r.revertOf.slice(0, 7)}`);
+  if (r.revertOf) parts.push(`reverts ${shortSha(r.revertOf)}`);
   return parts.join(', ');
 }
 
@@ -85,7 +86,7 @@ Examples:
             String(r.seq),
             relativeTime(r.time),
             r.app,
-            r.commit?.sha.slice(0, 7) ?? '-',
+            r.commit ? shortSha(r.commit.sha) : '-',
             r.trigger,
             r.mode,
             r.result,

@@ -1,6 +1,7 @@
 /** `tether revert <sha>`: rollback as a new commit that the agent then applies like any other. */
 import { Command } from 'commander';
 import { describeSource, readSnapshot, revertCommit } from '../source/index.ts';
+import { shortSha } from '../util/sha.ts';
 import { outputOption } from './common.ts';
 import { UsageError } from './output.ts';
 
@@ -76,7 +77,7 @@ Examples:
         );
         return;
       }
-      process.stdout.write(`${result.sha} reverts ${sha.slice(0, 7)} on ${describeSource(spec)}\n`);
+      process.stdout.write(`${result.sha} reverts ${shortSha(sha)} on ${describeSource(spec)}\n`);
       if (reverted) process.stdout.write(`  ${reverted.message.split('\n')[0]}\n`);
       for (const f of result.files) process.stdout.write(`  ${f.action.padEnd(8)} ${f.path}\n`);
       process.stdout.write(

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import type { AppStatus } from '../agent/app-runner.ts';
 import { TetherError } from '../errors.ts';
+import { shortSha } from '../util/sha.ts';
 import { outputOption, useColor } from './common.ts';
 import { relativeTime, table } from './table.ts';
 
@@ -58,8 +59,8 @@ export function statusCommand(): Command {
             a.mode,
             paint(a.state),
             a.ref ?? 'HEAD',
-            a.lastSeenCommit?.slice(0, 7) ?? '-',
-            a.lastAppliedCommit?.slice(0, 7) ?? '-',
+            a.lastSeenCommit == null ? '-' : shortSha(a.lastSeenCommit),
+            a.lastAppliedCommit == null ? '-' : shortSha(a.lastAppliedCommit),
             relativeTime(a.lastReconcileAt),
             relativeTime(a.nextPollAt),
             a.lastError ? a.lastError.split('\n')[0]!.slice(0, 80) : '',

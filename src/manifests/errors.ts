@@ -1,9 +1,6 @@
 import { TetherError } from '../errors.ts';
+import { shortSha } from '../util/sha.ts';
 import type { SourceLocation } from './types.ts';
-
-export function shortCommit(commit: string): string {
-  return commit.slice(0, 7);
-}
 
 export function formatLocation(loc: SourceLocation): string {
   return `${loc.file}:${loc.line}:${loc.column}`;
@@ -25,7 +22,7 @@ export class ManifestError extends TetherError {
     detail: string,
     options: { hint: string; cause?: unknown },
   ) {
-    super(`${formatLocation(location)} (commit ${shortCommit(commit)}): ${detail}`, options);
+    super(`${formatLocation(location)} (commit ${shortSha(commit)}): ${detail}`, options);
     this.location = location;
     this.commit = commit;
     this.detail = detail;
@@ -65,7 +62,7 @@ export class ManifestErrors extends TetherError {
     const listed = sorted.slice(0, MAX_LISTED).map((e) => (e.hint ? `${e.message} (${e.hint})` : e.message));
     if (sorted.length > MAX_LISTED) listed.push(`... and ${sorted.length - MAX_LISTED} more`);
     const count = sorted.length === 1 ? '1 error' : `${sorted.length} errors`;
-    super(`${count} in the manifests of commit ${shortCommit(commit)}:\n${listed.join('\n')}`, {
+    super(`${count} in the manifests of commit ${shortSha(commit)}:\n${listed.join('\n')}`, {
       hint: 'fix the files named above and push a new commit; nothing was applied for this commit',
     });
     this.errors = sorted;

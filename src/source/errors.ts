@@ -2,10 +2,10 @@
 // credentials redacted (describe it with `redactUrl`), the ref or commit, and the file;
 // hints say what to do. Nothing here ever carries a password or token.
 import { TetherError } from '../errors.ts';
+import { shortSha } from '../util/sha.ts';
 
-export function shortSha(sha: string): string {
-  return sha.slice(0, 7);
-}
+// Still exported here: src/source/index.ts re-exports this module.
+export { shortSha };
 
 /** Base of every error raised by `src/source`. */
 export class SourceError extends TetherError {}

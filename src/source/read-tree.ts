@@ -5,13 +5,8 @@
 import { posix } from 'node:path';
 import picomatch from 'picomatch';
 import type { TreeEntry } from 'isomorphic-git';
-import {
-  BrokenSymlinkError,
-  InvalidSourceError,
-  PathNotFoundError,
-  SymlinkEscapeError,
-  shortSha,
-} from './errors.ts';
+import { BrokenSymlinkError, InvalidSourceError, PathNotFoundError, SymlinkEscapeError } from './errors.ts';
+import { shortSha } from '../util/sha.ts';
 import { blobContent, readCommitObject, treeEntries, type ObjectStore } from './store.ts';
 import type { SourceFile } from './types.ts';
 

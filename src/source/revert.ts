@@ -27,8 +27,8 @@ import {
   NothingToRevertError,
   PushRejectedError,
   RevertConflictError,
-  shortSha,
 } from './errors.ts';
+import { shortSha } from '../util/sha.ts';
 import { deepen, ensureCommit } from './fetch.ts';
 import { resolveLocal } from './local.ts';
 import { localRefFor, remoteContext, resolveRemote, type RemoteContext } from './remote.ts';
