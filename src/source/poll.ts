@@ -7,15 +7,15 @@
 // brings up to `historyWindow` commits below the new tip (the server stops early at the
 // previous tip, which it knows we have). A fast-forward by more commits than the window is
 // reported as 'force-push': a false alarm is safe, a missed rewrite would not be.
-import { isDescendent } from 'isomorphic-git';
 import { currentGeneration } from './cache.ts';
 import { isRemote } from './credentials.ts';
 import { ensureCommit } from './fetch.ts';
+import { descendsFrom } from './git-calls.ts';
 import { findGitdir, lookupLocal } from './local.ts';
 import { localRefFor, lookupRemote, remoteContext, type RemoteContext } from './remote.ts';
 import { refNotFound, type ResolvedRef } from './resolve.ts';
 import { checkSpec, describeSource } from './snapshot.ts';
-import { closeStore, fs, hasObject, openStore, type ObjectStore } from './store.ts';
+import { closeStore, hasObject, openStore, type ObjectStore } from './store.ts';
 import type { PollResult, Rewrite, SourceSpec } from './types.ts';
 
 export const DEFAULT_HISTORY_WINDOW = 200;
@@ -25,21 +25,6 @@ export interface PollerOptions {
   historyWindow?: number;
   /** The commit a previous run applied, so the first poll can detect a rewrite too. */
   lastSha?: string;
-}
-
-async function descends(store: ObjectStore, sha: string, ancestor: string): Promise<boolean> {
-  try {
-    return await isDescendent({
-      fs,
-      gitdir: store.gitdir,
-      cache: store.cache,
-      oid: sha,
-      ancestor,
-      depth: -1,
-    });
-  } catch {
-    return false; // history missing below the window: not provably a descendant
-  }
 }
 
 export class GitPoller {
@@ -84,7 +69,8 @@ export class GitPoller {
     const classify = async (store: ObjectStore): Promise<void> => {
       if (!last) return;
       if (now.kind === 'tag' || last.kind === 'tag') rewrite = 'tag-moved';
-      else if (!(await descends(store, now.sha, last.sha))) rewrite = 'force-push';
+      // History missing below the window counts as not descending: a false alarm is safe.
+      else if (!(await descendsFrom(store, now.sha, last.sha))) rewrite = 'force-push';
     };
     if (ctx) {
       const store = await this.cacheStore(ctx);

@@ -6,6 +6,7 @@ import { basicAuthHeader, remoteTarget } from './credentials.ts';
 import { repoCacheDir } from './cache.ts';
 import { shortSha } from '../util/sha.ts';
 import { CommitNotFoundError } from './errors.ts';
+import { callRemote } from './git-calls.ts';
 import { DEFAULT_TIMEOUT_MS, makeHttpClient } from './http.ts';
 import { lsRefs } from './ls-refs.ts';
 import { pickRef, refNotFound, refPrefixes, type ResolvedRef } from './resolve.ts';
@@ -75,30 +76,26 @@ export async function fetchInto(
   localRef: string | undefined,
   depth: number,
 ): Promise<void> {
-  try {
-    await gitFetch({
-      fs,
-      http: ctx.http,
-      gitdir: store.gitdir,
-      cache: store.cache,
-      url: ctx.target.url,
-      headers: { ...ctx.headers },
-      ...(localRef ? { ref: localRef } : { ref: 'HEAD' }),
-      remoteRef: sha,
-      singleBranch: true,
-      tags: false,
-      depth,
-    });
-  } catch (err) {
-    const e = toSourceError(err, ctx.target);
-    if (e.name === 'ProtocolError' && /not our ref|NotFoundError|upload-pack: not our/i.test(e.message)) {
-      throw new CommitNotFoundError(`commit ${sha} not found in ${ctx.target.url}`, {
-        hint: 'check the sha; it must be reachable from a branch or tag of the repository',
-        cause: e.cause,
-      });
-    }
-    throw e;
-  }
+  await callRemote(
+    ctx,
+    store,
+    (args) =>
+      gitFetch({
+        ...args,
+        ...(localRef ? { ref: localRef } : { ref: 'HEAD' }),
+        remoteRef: sha,
+        singleBranch: true,
+        tags: false,
+        depth,
+      }),
+    (e) =>
+      e.name === 'ProtocolError' && /not our ref|NotFoundError|upload-pack: not our/i.test(e.message)
+        ? new CommitNotFoundError(`commit ${sha} not found in ${ctx.target.url}`, {
+            hint: 'check the sha; it must be reachable from a branch or tag of the repository',
+            cause: e.cause,
+          })
+        : e,
+  );
   if (!(await hasObject(store, sha))) {
     throw new CommitNotFoundError(`${ctx.target.url} did not send commit ${shortSha(sha)}`, {
       hint: 'check the sha; it must be reachable from a branch or tag of the repository',

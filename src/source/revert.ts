@@ -7,7 +7,6 @@
 // the branch still points at the tip the revert was computed on.
 import {
   deleteRef,
-  isDescendent,
   push,
   resolveRef,
   writeCommit,
@@ -30,12 +29,12 @@ import {
 } from './errors.ts';
 import { shortSha } from '../util/sha.ts';
 import { deepen, ensureCommit } from './fetch.ts';
+import { callRemote, descendsFrom } from './git-calls.ts';
 import { resolveLocal } from './local.ts';
 import { localRefFor, remoteContext, resolveRemote, type RemoteContext } from './remote.ts';
 import { isFullSha, type ResolvedRef } from './resolve.ts';
 import { checkSpec } from './snapshot.ts';
 import { closeStore, fs, hasObject, readCommitObject, treeEntries, type ObjectStore } from './store.ts';
-import { toSourceError } from './transport-errors.ts';
 import { withCacheLock } from './lock.ts';
 import { lockPath } from './cache.ts';
 import type { RevertAction, RevertOptions, RevertResult, SourceSpec } from './types.ts';
@@ -165,19 +164,7 @@ function revertMessage(subject: string, sha: string, mainlineParent: string | un
 }
 
 async function onBranch(store: ObjectStore, tip: string, sha: string): Promise<boolean> {
-  if (tip === sha) return true;
-  try {
-    return await isDescendent({
-      fs,
-      gitdir: store.gitdir,
-      cache: store.cache,
-      oid: tip,
-      ancestor: sha,
-      depth: -1,
-    });
-  } catch {
-    return false;
-  }
+  return tip === sha || (await descendsFrom(store, tip, sha));
 }
 
 /** Object store with the branch tip, `sha` and `sha`'s parents, deepening the cache as needed. */
@@ -383,23 +370,29 @@ async function pushCas(
       { hint: 'run the revert again on the new tip' },
     );
   try {
-    const result = await push({
-      fs,
-      http: ctx.http,
-      gitdir: store.gitdir,
-      cache: store.cache,
-      url: ctx.target.url,
-      headers: { ...ctx.headers },
-      ref: TEMP_REF,
-      remoteRef: branch.ref,
-      // The server's old value must be exactly the tip we computed on; receive-pack then
-      // updates the ref atomically from that old value, so a move in between fails too.
-      onPrePush: ({ remoteRef }) => {
-        if (remoteRef.oid === branch.sha) return true;
-        movedTo = remoteRef.oid;
-        return false;
+    const result = await callRemote(
+      ctx,
+      store,
+      (args) =>
+        push({
+          ...args,
+          ref: TEMP_REF,
+          remoteRef: branch.ref,
+          // The server's old value must be exactly the tip we computed on; receive-pack then
+          // updates the ref atomically from that old value, so a move in between fails too.
+          onPrePush: ({ remoteRef }) => {
+            if (remoteRef.oid === branch.sha) return true;
+            movedTo = remoteRef.oid;
+            return false;
+          },
+        }),
+      // The branch moved: onPrePush saw it (UserCanceledError), or the server refused the update.
+      (err, raw) => {
+        if (movedTo !== undefined) return moved(movedTo);
+        const code = (raw as { code?: string }).code;
+        return code === 'UserCanceledError' || code === 'PushRejectedError' ? moved(undefined) : err;
       },
-    });
+    );
     const status = result.refs[branch.ref];
     if (!result.ok || (status && !status.ok)) {
       const why = scrub(status?.error ?? result.error ?? 'rejected', ctx.target.credentials);
@@ -409,12 +402,6 @@ async function pushCas(
         hint: 'check branch protection rules and the token’s write permission',
       });
     }
-  } catch (err) {
-    if (movedTo !== undefined || (err as { code?: string }).code === 'UserCanceledError')
-      throw moved(movedTo);
-    const code = (err as { code?: string; data?: { reason?: string } }).code;
-    if (code === 'PushRejectedError') throw moved(undefined);
-    throw toSourceError(err, ctx.target);
   } finally {
     await deleteRef({ fs, gitdir: store.gitdir, ref: TEMP_REF }).catch(() => undefined);
   }
