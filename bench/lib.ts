@@ -4,11 +4,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
-import { freePort, sumMetric } from '../test/support/prometheus.ts';
+import { freePort, launchAgent, sumMetric, waitFor } from '../test/support/agent.ts';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClusterState } from '../tools/controlplane/run.ts';
 
 export const repoRoot = resolve(import.meta.dirname, '..');
@@ -210,7 +209,7 @@ export function diffCounts(
   return out;
 }
 
-export { freePort, sumMetric };
+export { freePort, sumMetric, waitFor };
 
 /** Every sample of a metric, keyed by its label set (`verb=patch,dry_run=true`). */
 export function samples(text: string, name: string): Record<string, number> {
@@ -245,7 +244,7 @@ export interface BenchAgent {
   stop: () => Promise<void>;
 }
 
-/** Starts `tether agent` as a child process with a config file, waits for /readyz. */
+/** Starts `tether agent` as a child process with a config file (cwd `dir`), waits for /readyz. */
 export async function startAgent(opts: {
   dir: string;
   apps: string;
@@ -254,33 +253,22 @@ export async function startAgent(opts: {
   /** /readyz waits for the first reconcile of every app: minutes at 10,000 objects. */
   readyTimeoutMs?: number;
 }): Promise<BenchAgent> {
-  const port = await freePort();
-  const config = join(opts.dir, `tether-${port}.yaml`);
-  writeFileSync(
-    config,
-    `auditLog: ${join(opts.dir, `audit-${port}.jsonl`)}\nlisten: 127.0.0.1:${port}\nlogLevel: ${opts.logLevel ?? 'info'}\napps:\n${opts.apps}`,
-  );
-  const logFile = join(opts.dir, `agent-${port}.log`);
-  writeFileSync(logFile, '');
   // BENCH_AGENT_NODE_ARGS: Node flags for every agent of the run, to compare GC settings.
   const extra = process.env.BENCH_AGENT_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const proc = spawn(
-    process.execPath,
-    [...extra, ...(opts.nodeArgs ?? []), tetherBin, 'agent', '--config', config],
-    {
-      cwd: opts.dir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  const append = (d: Buffer) => writeFileSync(logFile, d, { flag: 'a' });
-  proc.stdout.on('data', append);
-  proc.stderr.on('data', append);
-  const url = `http://127.0.0.1:${port}`;
-  const agent: BenchAgent = {
+  const a = await launchAgent({
+    dir: opts.dir,
+    apps: opts.apps,
+    logLevel: opts.logLevel,
+    nodeArgs: [...extra, ...(opts.nodeArgs ?? [])],
+    cwd: opts.dir,
+    readyTimeoutMs: opts.readyTimeoutMs ?? 600_000,
+  });
+  const { url, proc } = a;
+  return {
     url,
     proc,
     pid: proc.pid!,
-    logFile,
+    logFile: a.logFile,
     status: async () => ((await (await fetch(`${url}/status`)).json()) as { apps: AppStatus[] }).apps[0]!,
     metrics: async () => (await fetch(`${url}/metrics`)).text(),
     memory: () => {
@@ -289,46 +277,9 @@ export async function startAgent(opts: {
       return { rssMiB: kb('VmRSS') / 1024, peakMiB: kb('VmHWM') / 1024 };
     },
     stop: async () => {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      const done = new Promise<void>((r) => proc.once('exit', () => r()));
-      proc.kill('SIGTERM');
-      const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-      await done;
-      clearTimeout(t);
+      await a.stop('SIGTERM', 10_000);
     },
   };
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 600_000);
-  for (;;) {
-    if (proc.exitCode !== null)
-      throw new Error(`agent exited (${proc.exitCode}):\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
-    try {
-      if ((await fetch(`${url}/readyz`)).status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      proc.kill('SIGKILL');
-      throw new Error(`agent not ready in time; log: ${logFile}`);
-    }
-    await sleep(50);
-  }
-  return agent;
-}
-
-/** Polls `check` every `everyMs` until it returns a truthy value; returns it and when it did. */
-export async function waitFor<T>(
-  check: () => Promise<T | undefined | false> | T | undefined | false,
-  ms: number,
-  what: string,
-  everyMs = 25,
-): Promise<{ value: T; at: number }> {
-  const start = performance.now();
-  for (;;) {
-    const v = await check();
-    if (v) return { value: v, at: performance.now() };
-    if (performance.now() - start > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
 }
 
 export function quantile(xs: number[], q: number): number {
