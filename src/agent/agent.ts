@@ -4,17 +4,15 @@
  * status and webhooks; optional leader election so only one replica reconciles.
  */
 import { hostname } from 'node:os';
-import { readFile } from 'node:fs/promises';
 import { AuditLog } from '../audit/index.ts';
-import { WatchCache, type ChangeEvent } from '../cluster/watch-cache.ts';
-import type { LiveReader } from '../cluster/live.ts';
-import { getObject } from '../cluster/get.ts';
-import { parseListen, type AppConfig, type TetherConfig } from '../config/index.ts';
+import { APP_LABEL, labelOf, MANAGED_SELECTOR } from '../contract.ts';
+import { watchedReader, type LiveTracker } from '../cluster/live.ts';
+import { WatchCache } from '../cluster/watch-cache.ts';
+import { parseListen, type TetherConfig } from '../config/index.ts';
 import { redactUrl } from '../errors.ts';
-import type { SourceSpec, VerifyPolicy } from '../source/index.ts';
-import { connect, normalizePath, type AppTarget, type Connection } from '../sync/pipeline.ts';
-import { APP_LABEL, MANAGED_BY_LABEL } from '../sync/plan.ts';
-import { AppRunner, type LiveTracker } from './app-runner.ts';
+import { appFromConfig, type App } from '../sync/app.ts';
+import { connect, type Connection } from '../sync/pipeline.ts';
+import { AppRunner } from './app-runner.ts';
 import { LeaderElector } from './leader.ts';
 import type { Logger } from './logger.ts';
 import { Metrics } from './metrics.ts';
@@ -32,43 +30,6 @@ export interface AgentOptions {
   log: Logger;
   /** Leader-election identity; default POD_NAME or host-pid. */
   identity?: string;
-}
-
-async function readKeys(file: string | undefined): Promise<string[] | undefined> {
-  if (!file) return undefined;
-  const text = await readFile(file, 'utf8');
-  if (text.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----')) {
-    return text.split(/(?=-----BEGIN PGP PUBLIC KEY BLOCK-----)/).filter((k) => k.trim());
-  }
-  return text.split('\n').filter((l) => l.trim() && !l.startsWith('#'));
-}
-
-/** The pipeline's view of a configured app. */
-export async function appTarget(app: AppConfig): Promise<AppTarget> {
-  const s = app.source;
-  let verify: VerifyPolicy = { mode: 'off' };
-  if (s.verify.mode === 'required') {
-    const pgpKeys = await readKeys(s.verify.pgpKeysFile);
-    const sshKeys = await readKeys(s.verify.sshKeysFile);
-    verify = { mode: 'required', ...(pgpKeys ? { pgpKeys } : {}), ...(sshKeys ? { sshKeys } : {}) };
-  }
-  const source: SourceSpec = {
-    repo: s.repo,
-    ...(s.ref ? { ref: s.ref } : {}),
-    ...(s.usernameFile ? { usernameFile: s.usernameFile } : {}),
-    ...(s.passwordFile ? { passwordFile: s.passwordFile } : {}),
-    ...(s.caFile ? { caFile: s.caFile } : {}),
-    verify,
-  };
-  return {
-    name: app.name,
-    source,
-    path: normalizePath(s.path),
-    ...(s.include ? { include: s.include } : {}),
-    ...(s.exclude.length ? { exclude: s.exclude } : {}),
-    namespace: app.destination.namespace,
-    ...(app.destination.allowedNamespaces ? { allowedNamespaces: app.destination.allowedNamespaces } : {}),
-  };
 }
 
 export class Agent {
@@ -106,7 +67,7 @@ export class Agent {
     const byApp = new Map<string, AppRunner>();
     const destinations = new Map<string, Destination>();
 
-    const destinationFor = async (app: AppConfig): Promise<Destination> => {
+    const destinationFor = async (app: App): Promise<Destination> => {
       const key = `${app.destination.kubeconfig ?? ''}|${app.destination.context ?? ''}`;
       const existing = destinations.get(key);
       if (existing) return existing;
@@ -115,28 +76,14 @@ export class Agent {
         context: app.destination.context,
       });
       const cache = new WatchCache(base.client, {
-        labelSelector: `${MANAGED_BY_LABEL}=tether`,
-        onChange: (ev: ChangeEvent) => {
-          const owner = (ev.object.metadata.labels as Record<string, string> | undefined)?.[APP_LABEL];
+        labelSelector: MANAGED_SELECTOR,
+        onChange: (ev) => {
+          const owner = labelOf(ev.object, APP_LABEL);
           if (owner) byApp.get(owner)?.trigger('watch');
         },
         log: (level, msg, fields) => log[level]({ ...fields, component: 'watch' }, msg),
       });
-      // The cache holds what Tether labelled; anything else (not applied yet) is read directly.
-      let misses = 0;
-      const live: LiveReader = {
-        get: async (info, namespace, name) => {
-          const cached = cache.get(info, namespace, name);
-          if (cached) return cached;
-          misses++;
-          return getObject(base.client, info, namespace, name);
-        },
-      };
-      const tracker: LiveTracker = {
-        track: (info, namespaces) => cache.track(info, namespaces),
-        // A read that missed the cache went to the server: nothing vouches for it next time.
-        version: () => (cache.synced ? `${cache.revision}/${misses}` : undefined),
-      };
+      const { live, tracker } = watchedReader(cache, base.client);
       const d = { conn: { ...base, live }, cache, tracker };
       destinations.set(key, d);
       return d;
@@ -146,11 +93,11 @@ export class Agent {
     let elector: LeaderElector | undefined;
     const mayWrite = () => !elector || elector.isLeader;
 
-    for (const app of config.apps) {
+    for (const appConfig of config.apps) {
+      const app = await appFromConfig(appConfig);
       const d = await destinationFor(app);
       const runner = new AppRunner({
         app,
-        target: await appTarget(app),
         conn: d.conn,
         tracker: d.tracker,
         audit,

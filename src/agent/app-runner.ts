@@ -3,26 +3,42 @@
  * trigger (webhook, watch event), serialized so two never overlap. Each reconcile compares
  * what Git wants with what the cluster has and converges (apply mode) or reports (report
  * mode). It keeps no state it cannot rebuild from Git and the cluster: what it remembers
- * (the loaded commit, dry-run results) only saves requests.
+ * (the loaded commit, dry-run results) only saves requests. The decisions themselves are
+ * pure functions in decisions.ts; this class schedules and does the I/O.
  */
-import type { AuditLog, AuditTrigger } from '../audit/index.ts';
+import type { AuditLog, AuditResult, AuditTrigger } from '../audit/index.ts';
 import type { ResourceInfo } from '../cluster/discovery.ts';
 import { ApiStatusError } from '../cluster/errors.ts';
-import type { AppConfig } from '../config/index.ts';
+import type { LiveTracker } from '../cluster/live.ts';
 import { redactUrl, TetherError } from '../errors.ts';
 import { GitPoller, type CommitInfo, type PollResult } from '../source/index.ts';
+import type { App } from '../sync/app.ts';
 import { DryRunCache } from '../sync/dry-run-cache.ts';
-import { applyCommit, DEFAULT_SETTINGS } from '../sync/execute.ts';
-import { describeCommit, loadCommit, planFor, type AppTarget, type Connection } from '../sync/pipeline.ts';
+import { applyCommit } from '../sync/execute.ts';
+import { reconcileResult, wrote, type ObjectResult } from '../sync/outcome.ts';
+import { describeCommit, loadCommit, planFor, type Connection } from '../sync/pipeline.ts';
 import type { PlannedObject } from '../sync/plan.ts';
 import { reportDrift } from '../sync/report.ts';
-import type { ObjectResult } from '../sync/result.ts';
-import { auditCommit, auditInput, revertOf } from '../sync/to-audit.ts';
+import { auditCommit, auditInput } from '../sync/to-audit.ts';
+import { shortSha } from '../util/sha.ts';
 import { compactSoon } from './compact.ts';
+import {
+  canSkipEvaluation,
+  EMPTY_MEMORY,
+  failureDecision,
+  isQuiet,
+  recordDecision,
+  settleAfter,
+  viewAfter,
+  type AppState,
+  type RecordMemory,
+  type Settled,
+  type Tick,
+} from './decisions.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 
-export type AppState = 'pending' | 'in-sync' | 'drifted' | 'conflict' | 'error' | 'suspended';
+export type { AppState } from './decisions.ts';
 
 export interface AppStatus {
   name: string;
@@ -40,32 +56,8 @@ export interface AppStatus {
   reconciles: number;
 }
 
-/** What the runner needs from the watch cache (src/cluster/watch-cache.ts). */
-export interface LiveTracker {
-  track(info: ResourceInfo, namespaces?: string[]): Promise<void>;
-  /**
-   * Changes whenever a live read may answer differently than before (an object changed, a
-   * watch was added, a read missed the cache); undefined while a watch is down.
-   */
-  version(): string | undefined;
-}
-
-/** A full evaluation at least this often, even when nothing announced a change. */
-export const RESYNC_MS = 10 * 60_000;
-
-/** What a clean reconcile saw; an equal state later means evaluating again would find the same. */
-interface Settled {
-  /** The commit the poll saw (a refused one included: its error stays reported). */
-  sha: string;
-  plan: PlannedObject[];
-  version: string;
-  result: string;
-  at: number;
-}
-
 export interface AppRunnerDeps {
-  app: AppConfig;
-  target: AppTarget;
+  app: App;
   conn: Connection;
   tracker: LiveTracker;
   audit: AuditLog;
@@ -75,13 +67,18 @@ export interface AppRunnerDeps {
   mayWrite: () => boolean;
 }
 
-const DRIFT_STATES = new Set(['drifted', 'missing', 'orphaned', 'conflict']);
 /** A reconcile that sent this many requests allocated enough to be worth a collection. */
 const BURST_REQUESTS = 100;
-const WRITES = new Set(['created', 'configured', 'pruned']);
 
 function jitter(ms: number): number {
   return Math.round(ms * (0.9 + Math.random() * 0.2));
+}
+
+interface Loaded {
+  commit: CommitInfo;
+  plan: PlannedObject[];
+  /** Watches for the plan's kinds are up. */
+  tracked: boolean;
 }
 
 export class AppRunner {
@@ -89,7 +86,7 @@ export class AppRunner {
   private readonly poller: GitPoller;
   private readonly dryRuns = new DryRunCache();
   /** The commit in force and its plan; the files themselves are not kept. */
-  private loaded: { commit: CommitInfo; plan: PlannedObject[] } | undefined;
+  private loaded: Loaded | undefined;
   private refusedSha: string | undefined;
   /** Why the newest commit was refused; the app reports error until a good commit comes. */
   private refusedError: string | undefined;
@@ -97,25 +94,23 @@ export class AppRunner {
   private pending: AuditTrigger | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
-  private lastFingerprint: string | undefined;
-  private lastWasFinding = false;
+  private memory: RecordMemory = EMPTY_MEMORY;
   private settled: Settled | undefined;
-  private quiet = false;
   private readonly st: AppStatus;
 
   constructor(deps: AppRunnerDeps) {
     this.d = deps;
     this.poller = new GitPoller({
-      ...deps.target.source,
+      ...deps.app.source,
       onRequest: (kind) => deps.metrics.incGit(deps.app.name, kind),
     });
     this.st = {
       name: deps.app.name,
       source: this.poller.describe(),
       ref: deps.app.source.ref ?? null,
-      path: deps.target.path || '.',
-      mode: deps.app.sync.mode,
-      state: deps.app.sync.suspend ? 'suspended' : 'pending',
+      path: deps.app.path || '.',
+      mode: deps.app.mode,
+      state: deps.app.suspend ? 'suspended' : 'pending',
       lastSeenCommit: null,
       lastAppliedCommit: null,
       lastError: null,
@@ -135,7 +130,7 @@ export class AppRunner {
   }
 
   start(): void {
-    if (this.d.app.sync.suspend) return;
+    if (this.d.app.suspend) return;
     this.trigger('poll');
   }
 
@@ -151,7 +146,7 @@ export class AppRunner {
 
   /** Starts a reconcile now, or right after the one under way. */
   trigger(reason: AuditTrigger): void {
-    if (this.stopped || this.d.app.sync.suspend) return;
+    if (this.stopped || this.d.app.suspend) return;
     if (this.running) {
       this.pending = this.pending ?? reason;
       return;
@@ -167,7 +162,7 @@ export class AppRunner {
   private schedule(): void {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
-    const delay = jitter(this.d.app.source.intervalMs);
+    const delay = jitter(this.d.app.intervalMs);
     this.st.nextPollAt = new Date(Date.now() + delay).toISOString();
     this.timer = setTimeout(() => this.trigger('poll'), delay);
     this.timer.unref();
@@ -199,28 +194,26 @@ export class AppRunner {
         result = 'commit-refused';
         return;
       }
-      const version = this.d.tracker.version();
-      const s = this.settled;
-      if (
-        s &&
-        version !== undefined &&
-        s.version === version &&
-        s.sha === poll.sha &&
-        s.plan === current.plan &&
-        Date.now() - s.at < RESYNC_MS
-      ) {
-        // Same commit, same plan, and no watch event since a clean reconcile: the evaluation
-        // would repeat itself object by object. The watch is what makes this safe; RESYNC_MS
-        // bounds the trust placed in it.
-        result = s.result;
+      // Outside the refusal path: a cluster error while starting watches is the cluster's, not the commit's.
+      if (!current.tracked) {
+        await this.trackKinds(current.plan);
+        current.tracked = true;
+      }
+      const tick: Tick = {
+        sha: poll.sha,
+        plan: current.plan,
+        version: this.d.tracker.version(),
+        now: Date.now(),
+      };
+      if (canSkipEvaluation(this.settled, tick)) {
+        result = this.settled!.result;
         metrics.recordSkippedEvaluation(app.name);
         return;
       }
       this.settled = undefined;
-      result = await this.converge(current.commit, current.plan, trigger, log);
-      const after = this.d.tracker.version();
-      if (version !== undefined && after === version && this.quiet)
-        this.settled = { sha: poll.sha, plan: current.plan, version, result, at: Date.now() };
+      const results = await this.converge(current.commit, current.plan, trigger, log);
+      result = results.result;
+      this.settled = settleAfter(tick, this.d.tracker.version(), isQuiet(results.objects), result);
     } catch (e) {
       result = 'error';
       await this.fail(e, trigger, log);
@@ -241,37 +234,29 @@ export class AppRunner {
   }
 
   /** The commit to reconcile: the new one if it loads and validates, else the one in force. */
-  private async current(
-    poll: PollResult,
-    log: Logger,
-  ): Promise<{ commit: CommitInfo; plan: PlannedObject[] } | undefined> {
-    if (this.loaded?.commit.sha === poll.sha) {
-      // Same commit: re-plan only if discovery learnt new kinds since (cheap, no request).
-      return this.loaded;
-    }
-    if (this.refusedSha === poll.sha) return this.loaded;
+  private async current(poll: PollResult, log: Logger): Promise<Loaded | undefined> {
+    if (this.loaded?.commit.sha === poll.sha || this.refusedSha === poll.sha) return this.loaded;
     try {
-      const loaded = await loadCommit(this.d.target, poll.sha);
-      const plan = planFor(this.d.target, loaded, this.d.conn);
-      this.loaded = { commit: loaded.snapshot.commit, plan };
+      const loaded = await loadCommit(this.d.app, poll.sha);
+      const plan = planFor(this.d.app, loaded, this.d.conn);
+      this.loaded = { commit: loaded.snapshot.commit, plan, tracked: false };
       this.refusedSha = undefined;
       this.refusedError = undefined;
       log.info({ objects: plan.length }, 'loaded new commit');
-      await this.trackKinds(plan);
       return this.loaded;
     } catch (e) {
       if (!(e instanceof TetherError)) throw e;
       // A bad commit never replaces the one in force; say so once per commit.
       this.refusedSha = poll.sha;
-      this.refusedError = `commit ${poll.sha.slice(0, 7)} refused: ${redactUrl(e.message)}`;
+      this.refusedError = `commit ${shortSha(poll.sha)} refused: ${redactUrl(e.message)}`;
       log.error({ err: redactUrl(e.message) }, 'commit refused; the previous commit stays in force');
-      const refused = await describeCommit(this.d.target, poll.sha);
+      const refused = await describeCommit(this.d.app, poll.sha);
       await this.d.audit.append({
         app: this.d.app.name,
         commit: refused ? auditCommit(refused) : null,
         ...(refused ? {} : { details: { sha: poll.sha } }),
         trigger: 'poll',
-        mode: this.d.app.sync.mode,
+        mode: this.d.app.mode,
         result: 'commit-refused',
         objects: [],
         error: redactUrl(e.message),
@@ -282,7 +267,7 @@ export class AppRunner {
 
   private async trackKinds(plan: PlannedObject[]): Promise<void> {
     const { discovery } = this.d.conn;
-    const namespaces = new Set<string>([this.d.target.namespace]);
+    const namespaces = new Set<string>([this.d.app.destination.namespace]);
     for (const p of plan) if (p.namespaced) namespaces.add(p.namespace);
     const kinds = new Map<string, ResourceInfo>();
     for (const [g, v, k] of [
@@ -317,58 +302,29 @@ export class AppRunner {
     plan: PlannedObject[],
     trigger: AuditTrigger,
     log: Logger,
-  ): Promise<string> {
-    const { app, target, metrics } = this.d;
+  ): Promise<{ objects: ObjectResult[]; result: AuditResult }> {
+    const { app, metrics } = this.d;
     const conn = { ...this.d.conn, dryRuns: this.dryRuns };
-    const ignore = app.sync.ignore;
+    const target = { ...conn, plan, app: app.name, namespace: app.destination.namespace };
     const commitIsNew = this.st.lastAppliedCommit !== commit.sha;
     let results: ObjectResult[];
-    if (app.sync.mode === 'apply') {
-      const outcome = await applyCommit({
-        ...conn,
-        plan,
-        commit: commit.sha,
-        app: app.name,
-        namespace: target.namespace,
-        settings: {
-          ...DEFAULT_SETTINGS,
-          prune: app.sync.prune,
-          conflicts: app.sync.conflicts,
-          ignore,
-          allowMassPrune: !app.sync.pruneGuard,
-        },
-      });
+    if (app.mode === 'apply') {
+      const outcome = await applyCommit({ ...target, commit: commit.sha, settings: app.settings });
       results = outcome.results;
       const isNew = outcome.previousCommit !== commit.sha && commitIsNew;
-      const wrote = results.some((r) => WRITES.has(r.status));
-      if (wrote) metrics.setLastApplied(app.name, new Date());
-      await this.record(results, commit, trigger, isNew, wrote, log);
+      const didWrite = results.some((r) => wrote(r.status));
+      if (didWrite) metrics.setLastApplied(app.name, new Date());
+      await this.record(results, commit, trigger, { commitIsNew: isNew, wrote: didWrite }, log);
     } else {
-      results = await reportDrift({ ...conn, plan, app: app.name, namespace: target.namespace, ignore });
-      await this.record(results, commit, trigger, false, false, log);
+      results = await reportDrift({ ...target, ignore: app.settings.ignore });
+      await this.record(results, commit, trigger, { commitIsNew: false, wrote: false }, log);
     }
-    const drifted = results.filter((r) => DRIFT_STATES.has(r.status)).length;
-    metrics.setDrifted(app.name, drifted);
-    // Nothing written and nothing failed: a repeat would find the same (see reconcile).
-    this.quiet = !results.some((r) => r.status === 'failed' || r.status === 'error' || WRITES.has(r.status));
+    const view = viewAfter(results, this.refusedError);
+    metrics.setDrifted(app.name, view.driftedObjects);
     // Every status field changes together, with no await in between: /status never shows half a reconcile.
-    if (app.sync.mode === 'apply') this.st.lastAppliedCommit = commit.sha;
-    this.st.driftedObjects = drifted;
-    this.st.lastError = null;
-    this.st.state = results.some((r) => r.status === 'conflict')
-      ? 'conflict'
-      : drifted > 0
-        ? 'drifted'
-        : 'in-sync';
-    if (results.some((r) => r.status === 'failed')) {
-      this.st.state = 'error';
-      this.st.lastError = results.find((r) => r.status === 'failed')?.message ?? 'an object failed to apply';
-    }
-    if (this.refusedError) {
-      this.st.state = 'error';
-      this.st.lastError = this.refusedError;
-    }
-    return auditInput({ app: app.name, commit, trigger, mode: app.sync.mode, results, commitIsNew }).result;
+    if (app.mode === 'apply') this.st.lastAppliedCommit = commit.sha;
+    Object.assign(this.st, view);
+    return { objects: results, result: reconcileResult(app.mode, results, commitIsNew) };
   }
 
   /** One audit record per reconcile that did or found something new. */
@@ -376,28 +332,21 @@ export class AppRunner {
     results: ObjectResult[],
     commit: CommitInfo,
     trigger: AuditTrigger,
-    commitIsNew: boolean,
-    wrote: boolean,
+    opts: { commitIsNew: boolean; wrote: boolean },
     log: Logger,
   ): Promise<void> {
-    const reverts = revertOf(commit.message);
+    const { app } = this.d;
     const input = auditInput({
-      app: this.d.app.name,
+      app: app.name,
       commit,
       trigger,
-      mode: this.d.app.sync.mode,
+      mode: app.mode,
       results,
-      commitIsNew,
-      ...(reverts ? { revertOf: reverts } : {}),
+      commitIsNew: opts.commitIsNew,
     });
-    // Record what happened (writes, a new commit) and what changed in what was found (new drift,
-    // a conflict, an error, or their end); a steady state is recorded once, not every tick.
-    const fingerprint = JSON.stringify([commit.sha, input.objects]);
-    const finding = input.objects.length > 0;
-    const changed = fingerprint !== this.lastFingerprint && (finding || this.lastWasFinding);
-    if (!wrote && !commitIsNew && !changed) return;
-    this.lastFingerprint = fingerprint;
-    this.lastWasFinding = finding && !wrote;
+    const decision = recordDecision(this.memory, input, opts);
+    if (!decision.append) return;
+    this.memory = decision.memory;
     await this.d.audit.append(input);
     log.info({ result: input.result, objects: input.objects.length, trigger }, `reconciled: ${input.result}`);
   }
@@ -407,24 +356,16 @@ export class AppRunner {
     this.st.state = 'error';
     this.st.lastError = message;
     log.error({ err: message, trigger }, 'reconcile failed; retrying at the next interval');
-    const fingerprint = `error:${message}`;
-    if (fingerprint === this.lastFingerprint) return;
-    this.lastFingerprint = fingerprint;
-    this.lastWasFinding = true;
+    const decision = failureDecision(this.memory, message);
+    if (!decision.append) return;
+    this.memory = decision.memory;
     try {
       const c = this.loaded?.commit;
       await this.d.audit.append({
         app: this.d.app.name,
-        commit: c
-          ? {
-              sha: c.sha,
-              author: `${c.author.name} <${c.author.email}>`,
-              message: c.message.trim(),
-              time: c.author.time,
-            }
-          : null,
+        commit: c ? auditCommit(c) : null,
         trigger,
-        mode: this.d.app.sync.mode,
+        mode: this.d.app.mode,
         result: 'error',
         objects: [],
         error: message,

@@ -1,17 +1,17 @@
 /** `tether diff`: what applying (merging) a ref would do to the live cluster. Writes nothing. */
 import { Command } from 'commander';
-import { markdownReport, unifiedYamlDiff } from '../diff/index.ts';
+import { formatOwnersBrief, markdownReport, unifiedYamlDiff } from '../diff/index.ts';
 import { formatId, objectKey, type Manifest } from '../manifests/index.ts';
-import { connect, loadCommit, planFor, type AppTarget } from '../sync/pipeline.ts';
+import { apiVersionOf, exitCodeOf } from '../sync/outcome.ts';
+import { loadCommit } from '../sync/pipeline.ts';
 import { previewCommit, type Preview } from '../sync/preview.ts';
-import { apiVersionOf } from '../sync/result.ts';
-import { addClusterFlags, addSourceFlags, outputOption, useColor } from './common.ts';
-import { terminalProgress } from './progress.ts';
-import { addIgnoreFlags, ignoreRulesFromFlags, targetFromFlags, type TargetFlags } from './target.ts';
+import { shortSha } from '../util/sha.ts';
+import { addAppFlags, type AppFlags } from './app-flags.ts';
+import { outputOption, useColor } from './common.ts';
+import { runApp } from './run-app.ts';
 
-interface DiffFlags extends TargetFlags {
+interface DiffFlags extends AppFlags {
   base?: string;
-  prune?: boolean;
   output: 'text' | 'json' | 'markdown';
 }
 
@@ -34,54 +34,107 @@ export function touchedObjects(base: Manifest[], head: Manifest[]): Touched[] {
   return out;
 }
 
+interface Range {
+  baseSha: string;
+  touched: Touched[];
+}
+
 const title = (p: Preview) => formatId(p.id);
 
-function textOut(
-  commit: string,
-  previews: Preview[],
-  touched: Touched[] | undefined,
-  baseSha: string | undefined,
-): string {
+function yamlDiff(p: Preview, color: boolean, labels: [string, string]): string {
+  if (!p.change) return '';
+  return unifiedYamlDiff(p.change.before, p.change.after, {
+    color,
+    labelBefore: labels[0],
+    labelAfter: labels[1],
+  });
+}
+
+function textOut(commit: string, previews: Preview[], range: Range | undefined): string {
   const color = useColor();
   const out = [`commit ${commit}`];
-  if (touched && baseSha) {
-    out.push(`range ${baseSha.slice(0, 7)}..${commit.slice(0, 7)} touched ${touched.length} object(s):`);
-    for (const t of touched)
+  if (range) {
+    out.push(
+      `range ${shortSha(range.baseSha)}..${shortSha(commit)} touched ${range.touched.length} object(s):`,
+    );
+    for (const t of range.touched)
       out.push(`  ${t.change.padEnd(8)} ${formatId(t.manifest.id)}  (${t.manifest.source.file})`);
   }
   for (const p of previews) {
-    if (p.action === 'unchanged') continue;
-    out.push('', `${p.action} ${title(p)}${p.message ? `  (${p.message})` : ''}`);
-    for (const f of p.fields) {
-      const owners = f.owners.map((o) => `${o.manager} (${o.operation})`).join(', ') || 'no owner';
-      out.push(`  ${f.path}: owned today by ${owners}`);
-    }
-    const d = unifiedYamlDiff(p.before, p.after, {
-      color,
-      labelBefore: `live/${title(p)}`,
-      labelAfter: `git/${title(p)}`,
-    });
+    if (p.status === 'unchanged') continue;
+    out.push('', `${p.status} ${title(p)}${p.message ? `  (${p.message})` : ''}`);
+    for (const f of p.fields)
+      out.push(`  ${f.path}: owned today by ${formatOwnersBrief(f.owners, 'no owner')}`);
+    const d = yamlDiff(p, color, [`live/${title(p)}`, `git/${title(p)}`]);
     if (d) out.push(d.replace(/\n$/, ''));
   }
-  const changed = previews.filter((p) => p.action !== 'unchanged').length;
+  const changed = previews.filter((p) => p.status !== 'unchanged').length;
   out.push('', changed ? `${changed} object(s) would change` : 'no changes');
   return out.join('\n') + '\n';
+}
+
+function jsonOut(commit: string, previews: Preview[], range: Range | undefined): string {
+  const json = {
+    commit,
+    ...(range
+      ? {
+          base: range.baseSha,
+          touched: range.touched.map((t) => ({
+            change: t.change,
+            ...t.manifest.id,
+            file: t.manifest.source.file,
+            line: t.manifest.source.line,
+          })),
+        }
+      : {}),
+    objects: previews.map((p) => ({
+      apiVersion: apiVersionOf(p.id),
+      kind: p.id.kind,
+      namespace: p.id.namespace,
+      name: p.id.name,
+      action: p.status,
+      fields: p.fields,
+      patch: p.change?.patch ?? [],
+      ...(p.message ? { message: p.message } : {}),
+    })),
+  };
+  return JSON.stringify(json, null, 2) + '\n';
+}
+
+function markdownOut(commit: string, app: string, previews: Preview[], range: Range | undefined): string {
+  const intro = [
+    `Commit \`${shortSha(commit)}\`${range ? ` against base \`${shortSha(range.baseSha)}\`` : ''}, app \`${app}\`.`,
+  ];
+  if (range)
+    intro.push(
+      '',
+      `The range touched ${range.touched.length} object(s): ${range.touched.map((t) => `${t.change} ${formatId(t.manifest.id)}`).join('; ') || 'none'}.`,
+    );
+  return markdownReport({
+    heading: 'Tether diff',
+    intro,
+    objects: previews.map((p) => ({
+      title: title(p),
+      action: p.status,
+      fields: p.fields,
+      diff: yamlDiff(p, false, ['live', 'git']),
+      ...(p.message ? { message: p.message } : {}),
+    })),
+  });
 }
 
 export function diffCommand(): Command {
   const cmd = new Command('diff').description(
     'show what applying a Git ref would change in the live cluster (server-side dry-run)',
   );
-  addSourceFlags(cmd);
-  addClusterFlags(cmd);
-  addIgnoreFlags(cmd);
+  addAppFlags(cmd);
   return cmd
     .option(
       '--base <ref>',
       'base ref of the change (e.g. main): also list the objects the range base..ref touched',
     )
-    .option('--app <name>', 'app name (selects its inventory, to show what would be pruned)')
     .option('--prune', 'show objects no longer in Git as deletions (as sync --prune would do)')
+    .option('--no-prune', "show them as orphans (overrides the config's sync.prune)")
     .addOption(outputOption(['text', 'json', 'markdown']))
     .addHelpText(
       'after',
@@ -89,95 +142,47 @@ export function diffCommand(): Command {
 Every object is server-side dry-run against the live cluster; nothing is written. For each
 changed field it says who owns it today. Exit codes as kubectl diff: 0 no differences,
 1 differences, 2 error. Markdown is sized for a pull-request comment (at most 60,000
-characters, cut cleanly with a note).
+characters, cut cleanly with a note). With --config, the app's ignore rules, destination
+and prune setting apply as in the agent.
 
 Examples:
   tether diff --repo . --ref my-branch --base main --path apps/shop -n shop
-  tether diff --repo https://git.example.com/org/deploy.git --ref pr-42 --base main --path apps/shop -o markdown > comment.md`,
+  tether diff --config tether.yaml --app shop --ref pr-42 --base main -o markdown > comment.md
+  tether diff --repo https://git.example.com/org/deploy.git --ref pr-42 --base main --path apps/shop -o markdown`,
     )
     .action(async (flags: DiffFlags) => {
-      const app: AppTarget = targetFromFlags(flags, 'diff');
-      const loaded = await loadCommit(app);
-      const sha = loaded.snapshot.commit.sha;
-      let touched: Touched[] | undefined;
-      let baseSha: string | undefined;
-      if (flags.base) {
-        const base = await loadCommit({ ...app, source: { ...app.source, ref: flags.base } });
-        baseSha = base.snapshot.commit.sha;
-        touched = touchedObjects(base.manifests, loaded.manifests);
-      }
-      const conn = await connect({ kubeconfig: flags.kubeconfig, context: flags.context });
-      const progress = terminalProgress(flags.output === 'text');
-      try {
-        const previews = await previewCommit({
-          onProgress: progress.report,
-          ...conn,
-          plan: planFor(app, loaded, conn),
-          commit: sha,
-          app: app.name,
-          namespace: app.namespace,
-          ignore: ignoreRulesFromFlags(flags),
-          prune: Boolean(flags.prune),
-        });
-        progress.end();
-        if (flags.output === 'json') {
-          const json = {
+      await runApp(
+        flags,
+        'diff',
+        { progress: flags.output === 'text' },
+        async ({ app, loaded, sha, conn, plan, endProgress }) => {
+          let range: Range | undefined;
+          if (flags.base) {
+            const base = await loadCommit({ ...app, source: { ...app.source, ref: flags.base } });
+            range = {
+              baseSha: base.snapshot.commit.sha,
+              touched: touchedObjects(base.manifests, loaded.manifests),
+            };
+          }
+          const previews = await previewCommit({
+            ...conn,
+            plan,
             commit: sha,
-            ...(baseSha ? { base: baseSha } : {}),
-            ...(touched
-              ? {
-                  touched: touched.map((t) => ({
-                    change: t.change,
-                    ...t.manifest.id,
-                    file: t.manifest.source.file,
-                    line: t.manifest.source.line,
-                  })),
-                }
-              : {}),
-            objects: previews.map((p) => ({
-              apiVersion: apiVersionOf(p.id),
-              kind: p.id.kind,
-              namespace: p.id.namespace,
-              name: p.id.name,
-              action: p.action,
-              fields: p.fields,
-              patch: p.patch,
-              ...(p.message ? { message: p.message } : {}),
-            })),
-          };
-          process.stdout.write(JSON.stringify(json, null, 2) + '\n');
-        } else if (flags.output === 'markdown') {
-          const intro = [
-            `Commit \`${sha.slice(0, 7)}\`${baseSha ? ` against base \`${baseSha.slice(0, 7)}\`` : ''}, app \`${app.name}\`.`,
-          ];
-          if (touched)
-            intro.push(
-              '',
-              `The range touched ${touched.length} object(s): ${touched.map((t) => `${t.change} ${formatId(t.manifest.id)}`).join('; ') || 'none'}.`,
-            );
+            app: app.name,
+            namespace: app.destination.namespace,
+            ignore: app.settings.ignore,
+            prune: app.settings.prune,
+          });
+          endProgress();
           process.stdout.write(
-            markdownReport({
-              heading: 'Tether diff',
-              intro,
-              objects: previews.map((p) => ({
-                title: title(p),
-                action: p.action,
-                fields: p.fields,
-                diff: unifiedYamlDiff(p.before, p.after, {
-                  color: false,
-                  labelBefore: 'live',
-                  labelAfter: 'git',
-                }),
-                ...(p.message ? { message: p.message } : {}),
-              })),
-            }),
+            flags.output === 'json'
+              ? jsonOut(sha, previews, range)
+              : flags.output === 'markdown'
+                ? markdownOut(sha, app.name, previews, range)
+                : textOut(sha, previews, range),
           );
-        } else {
-          process.stdout.write(textOut(sha, previews, touched, baseSha));
-        }
-        process.exitCode = previews.some((p) => p.action !== 'unchanged') ? 1 : 0;
-      } finally {
-        conn.client.close();
-      }
+          process.exitCode = exitCodeOf(previews);
+        },
+      );
     });
 }

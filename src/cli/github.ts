@@ -4,7 +4,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { formatId } from '../manifests/index.ts';
-import type { ObjectResult } from '../sync/result.ts';
+import { differs, failed, type ObjectResult } from '../sync/outcome.ts';
 
 /** Workflow-command escaping of a property value or message (GitHub's own rules). */
 function escapeData(s: string): string {
@@ -16,9 +16,9 @@ function escapeProperty(s: string): string {
 
 export function annotations(results: ObjectResult[]): string[] {
   return results
-    .filter((r) => r.status !== 'in-sync')
+    .filter((r) => differs(r.status) || failed(r.status))
     .map((r) => {
-      const level = r.status === 'error' ? 'error' : 'warning';
+      const level = failed(r.status) ? 'error' : 'warning';
       const props = [
         ...(r.source ? [`file=${escapeProperty(r.source.file)}`, `line=${r.source.line}`] : []),
         `title=${escapeProperty(`${r.status}: ${formatId(r.id)}`)}`,

@@ -1,104 +1,82 @@
 /** `tether sync`: read a commit, validate it, server-side apply it, print what happened. */
 import { Command } from 'commander';
-import { terminalProgress } from './progress.ts';
-import { formatId } from '../manifests/index.ts';
-import { applyCommit, DEFAULT_SETTINGS } from '../sync/execute.ts';
-import { connect, loadCommit, planFor } from '../sync/pipeline.ts';
-import type { ObjectResult } from '../sync/result.ts';
-import {
-  addAuditFlag,
-  addClusterFlags,
-  addSourceFlags,
-  appendAudit,
-  outputOption,
-  useColor,
-} from './common.ts';
-import { auditInput, revertOf } from '../sync/to-audit.ts';
 import { formatFieldDrift } from '../diff/index.ts';
-import { addIgnoreFlags, ignoreRulesFromFlags, targetFromFlags, type TargetFlags } from './target.ts';
+import { formatId } from '../manifests/index.ts';
+import { applyCommit } from '../sync/execute.ts';
+import { failed } from '../sync/outcome.ts';
+import { auditInput } from '../sync/to-audit.ts';
+import { addAppFlags, type AppFlags } from './app-flags.ts';
+import { addAuditFlag, appendAudit, outputOption, useColor } from './common.ts';
+import { UsageError } from './output.ts';
+import { runApp } from './run-app.ts';
 
-interface SyncFlags extends TargetFlags {
+interface SyncFlags extends AppFlags {
   auditLog: string;
   output: 'text' | 'json';
-  prune?: boolean;
-  allowMassPrune?: boolean;
-  force?: boolean;
-  recreate?: boolean;
 }
 
-export async function runSync(flags: SyncFlags): Promise<ObjectResult[]> {
-  const app = targetFromFlags(flags, 'sync');
-  const loaded = await loadCommit(app);
-  const sha = loaded.snapshot.commit.sha;
-  const conn = await connect({ kubeconfig: flags.kubeconfig, context: flags.context });
-  const progress = terminalProgress(flags.output === 'text');
-  try {
-    const plan = planFor(app, loaded, conn);
-    const { results, previousCommit } = await applyCommit({
-      onProgress: progress.report,
-      ...conn,
-      plan,
-      commit: sha,
-      app: app.name,
-      namespace: app.namespace,
-      settings: {
-        ...DEFAULT_SETTINGS,
-        prune: Boolean(flags.prune),
-        allowMassPrune: Boolean(flags.allowMassPrune),
-        conflicts: flags.force ? 'force' : 'report',
-        recreate: Boolean(flags.recreate),
-        ignore: ignoreRulesFromFlags(flags),
-      },
-    });
-    progress.end();
-    await appendAudit(
-      flags.auditLog,
-      auditInput({
-        app: app.name,
-        commit: loaded.snapshot.commit,
-        trigger: 'cli',
-        mode: 'apply',
-        results,
-        commitIsNew: previousCommit !== sha,
-        ...(revertOf(loaded.snapshot.commit.message)
-          ? { revertOf: revertOf(loaded.snapshot.commit.message)! }
-          : {}),
-      }),
-    );
-    if (flags.output === 'json') {
-      process.stdout.write(JSON.stringify({ commit: sha, app: app.name, objects: results }, null, 2) + '\n');
-    } else {
-      process.stdout.write(`commit ${sha}\n`);
-      for (const r of results) {
-        process.stdout.write(
-          `${r.status.padEnd(10)} ${formatId(r.id)}${r.message ? `  (${r.message})` : ''}\n`,
+export async function runSync(flags: SyncFlags): Promise<void> {
+  await runApp(
+    flags,
+    'sync',
+    { progress: flags.output === 'text' },
+    async ({ app, loaded, sha, conn, plan, endProgress }) => {
+      if (app.mode === 'report')
+        throw new UsageError(
+          `app ${app.name} is in report mode (sync.mode: report in ${flags.config}): sync would write`,
+          {
+            hint: `run tether drift --config ${flags.config} --app ${app.name} to report, or set sync.mode: apply`,
+          },
         );
-        for (const f of r.status === 'conflict' ? r.conflicts : []) {
-          process.stdout.write(`    ${formatFieldDrift(f, { color: useColor() })}\n`);
+      const { results, previousCommit } = await applyCommit({
+        ...conn,
+        plan,
+        commit: sha,
+        app: app.name,
+        namespace: app.destination.namespace,
+        settings: app.settings,
+      });
+      endProgress();
+      await appendAudit(
+        flags.auditLog,
+        auditInput({
+          app: app.name,
+          commit: loaded.snapshot.commit,
+          trigger: 'cli',
+          mode: 'apply',
+          results,
+          commitIsNew: previousCommit !== sha,
+        }),
+      );
+      if (flags.output === 'json') {
+        process.stdout.write(
+          JSON.stringify({ commit: sha, app: app.name, objects: results }, null, 2) + '\n',
+        );
+      } else {
+        process.stdout.write(`commit ${sha}\n`);
+        for (const r of results) {
+          process.stdout.write(
+            `${r.status.padEnd(10)} ${formatId(r.id)}${r.message ? `  (${r.message})` : ''}\n`,
+          );
+          for (const f of r.status === 'conflict' ? r.conflicts : []) {
+            process.stdout.write(`    ${formatFieldDrift(f, { color: useColor() })}\n`);
+          }
         }
       }
-    }
-    if (results.some((r) => r.status === 'failed')) process.exitCode = 2;
-    return results;
-  } finally {
-    conn.client.close();
-  }
+      if (results.some((r) => failed(r.status))) process.exitCode = 2;
+    },
+  );
 }
 
 export function syncCommand(): Command {
   const cmd = new Command('sync').description(
     'apply the manifests of a Git commit to the cluster with server-side apply',
   );
-  addSourceFlags(cmd);
-  addClusterFlags(cmd);
-  addIgnoreFlags(cmd);
+  addAppFlags(cmd);
   addAuditFlag(cmd);
   return cmd
-    .option(
-      '--app <name>',
-      'app name, recorded in the tether.dev/app label and the inventory (default: from --path or the repo)',
-    )
     .option('--prune', 'delete objects Tether applied for this app before that are no longer in Git')
+    .option('--no-prune', "keep them (overrides the config's sync.prune)")
     .option('--allow-mass-prune', 'let --prune delete more than half of the app at once')
     .option('--force', 'conflict policy force: take over fields other server-side appliers own')
     .option('--recreate', 'delete and recreate objects whose immutable fields changed')
@@ -111,9 +89,15 @@ would not change are not patched. Fields another server-side applier owns with a
 value are conflicts: reported and left alone unless --force. Output: the commit sha, then one
 line per object: created, configured, unchanged, conflict, skipped, pruned or failed.
 
+With --config, the app runs exactly as the agent runs it: its source and credentials, its
+destination and allowed namespaces, its ignore rules, prune guard and conflict policy;
+flags given as well override the config.
+
 Examples:
   tether sync --repo https://git.example.com/org/deploy.git --ref main --path apps/shop -n shop
   tether sync --repo . --path examples-repo/apps/shop --prune
+  tether sync --config tether.yaml --app shop
+  tether sync --config tether.yaml --app shop --ref my-branch
   TETHER_GIT_PASSWORD=$TOKEN tether sync --repo https://bot@git.example.com/org/deploy.git`,
     )
     .action(async (flags: SyncFlags) => {

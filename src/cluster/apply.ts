@@ -4,9 +4,8 @@
  * validation, optionally forced and optionally dry-run.
  */
 import type { KubeClient } from './client.ts';
+import { FIELD_MANAGER } from '../contract.ts';
 import { resourcePath, type ResourceInfo } from './discovery.ts';
-
-export const FIELD_MANAGER = 'tether';
 
 export interface ApplyOptions {
   dryRun?: boolean;

@@ -48,6 +48,8 @@ const AUTH_REFRESH_MS = 60_000;
 export class KubeClient {
   readonly server: string;
   readonly contextName: string;
+  /** The kubeconfig context's namespace (in-cluster: the pod's), if it names one. */
+  readonly contextNamespace: string | undefined;
   private readonly kc: Kubeconfig;
   private readonly agent: Agent;
   private readonly timeoutMs: number;
@@ -58,6 +60,7 @@ export class KubeClient {
     this.kc = kc;
     this.server = kc.cluster.server.replace(/\/$/, '');
     this.contextName = kc.contextName;
+    this.contextNamespace = kc.namespace || undefined;
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 16, ...tls });
   }

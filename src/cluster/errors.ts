@@ -20,18 +20,21 @@ export class ApiStatusError extends TetherError {
   readonly status: number;
   readonly reason: string;
   readonly causes: { field?: string; message?: string; reason?: string }[];
+  /** The server's own message, without the request it answered (for per-object errors). */
+  readonly detail: string;
 
   constructor(
     message: string,
     status: number,
     reason: string,
     causes: ApiStatusError['causes'],
-    options?: { hint?: string },
+    options?: { hint?: string; detail?: string },
   ) {
     super(message, options);
     this.status = status;
     this.reason = reason;
     this.causes = causes;
+    this.detail = options?.detail ?? message;
   }
 
   static from(status: number, json: unknown, text: string, what: string): ApiStatusError {
@@ -44,13 +47,10 @@ export class ApiStatusError extends TetherError {
         : status === 403
           ? 'the identity in the kubeconfig lacks RBAC permission for this; grant it or use another context'
           : undefined;
-    return new ApiStatusError(
-      `${what}: ${message}`,
-      status,
-      reason,
-      s.details?.causes ?? [],
-      hint ? { hint } : undefined,
-    );
+    return new ApiStatusError(`${what}: ${message}`, status, reason, s.details?.causes ?? [], {
+      ...(hint ? { hint } : {}),
+      detail: message,
+    });
   }
 
   get notFound(): boolean {
@@ -58,5 +58,9 @@ export class ApiStatusError extends TetherError {
   }
   get conflict(): boolean {
     return this.status === 409;
+  }
+  /** A 422 that says an immutable field would change. */
+  get immutable(): boolean {
+    return this.status === 422 && /immutable/i.test(this.message + JSON.stringify(this.causes));
   }
 }

@@ -5,13 +5,14 @@
  */
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { INVENTORY_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../contract.ts';
 import type { ObjectId } from '../manifests/index.ts';
 import { applyObject, type KubeObject } from './apply.ts';
 import type { KubeClient } from './client.ts';
 import type { Discovery } from './discovery.ts';
 import type { LiveReader } from './live.ts';
 
-export const INVENTORY_LABEL = 'tether.dev/inventory';
+export { INVENTORY_LABEL };
 
 export interface Inventory {
   app: string;
@@ -100,7 +101,7 @@ export async function writeInventory(
     metadata: {
       name: inventoryName(inventory.app),
       namespace: inventory.namespace,
-      labels: { 'app.kubernetes.io/managed-by': 'tether', [INVENTORY_LABEL]: inventory.app },
+      labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [INVENTORY_LABEL]: inventory.app },
     },
     data: { app: inventory.app, commit: inventory.commit ?? '', digest, count: String(entries.length) },
     binaryData: { 'objects.json.gz': gzipSync(JSON.stringify(entries)).toString('base64') },

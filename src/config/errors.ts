@@ -36,5 +36,8 @@ export class ConfigReadError extends TetherError {}
 /** Command-line flags that do not make a valid app (see appFromFlags). */
 export class ConfigFlagsError extends TetherError {}
 
+/** `--app` names no app of the config file, or the file has several and none was chosen. */
+export class AppSelectionError extends TetherError {}
+
 /** A duration string that parseDuration does not understand. */
 export class InvalidDurationError extends TetherError {}

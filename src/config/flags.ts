@@ -12,7 +12,7 @@ export interface AppFlags {
   ref?: string;
   path?: string;
   namespace?: string;
-  /** App name; default: derived from the repository's name. */
+  /** App name; default: derived from the path, else the repository's name (defaultAppName). */
   app?: string;
   mode?: string;
   prune?: boolean;
@@ -35,7 +35,7 @@ const FLAG_OF: Record<string, string> = {
  */
 export function appFromFlags(flags: AppFlags): AppConfig {
   const raw = {
-    name: flags.app ?? defaultAppName(flags.repo),
+    name: flags.app ?? defaultAppName(flags.repo, flags.path),
     source: {
       repo: flags.repo,
       ...(flags.ref !== undefined && { ref: flags.ref }),
@@ -61,9 +61,16 @@ export function appFromFlags(flags: AppFlags): AppConfig {
   return app;
 }
 
-/** `https://host/org/deploy.git` → `deploy`; falls back to `default` when nothing usable is left. */
-export function defaultAppName(repo: string): string {
-  const last = basename(repo.replace(/[/\\]+$/, '').replace(/^.*:/, '')).replace(/\.git$/, '');
+/**
+ * The app name when none is given: the last segment of the manifests path (`apps/shop` →
+ * `shop`), else the repository's name (`https://host/org/deploy.git` → `deploy`), as a DNS
+ * label; `default` when nothing usable is left.
+ */
+export function defaultAppName(repo: string, path?: string): string {
+  const dir = (path ?? '').replace(/^\.\/?/, '').replace(/\/+$/, '');
+  const last = dir
+    ? basename(dir)
+    : basename(repo.replace(/[/\\]+$/, '').replace(/^.*:/, '')).replace(/\.git$/, '');
   const label = last
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, '-')

@@ -3,6 +3,7 @@ export { parseConfig } from './parse.ts';
 export { loadConfig } from './load.ts';
 export { appFromFlags, defaultAppName } from './flags.ts';
 export type { AppFlags } from './flags.ts';
+export { overrideApp, selectApp } from './select.ts';
 export { parseDuration } from './duration.ts';
 export { parseListen } from './listen.ts';
 export type { ListenAddress } from './listen.ts';
@@ -11,6 +12,7 @@ export {
   ConfigErrors,
   ConfigFlagsError,
   ConfigReadError,
+  AppSelectionError,
   InvalidDurationError,
   formatProblem,
 } from './errors.ts';

@@ -8,6 +8,7 @@
  * Apply) is exactly the set of fields Git sets, with list keys resolved. For every leaf of that
  * set the values in `desired` and `live` are compared; a value missing on one side differs.
  */
+import { FIELD_MANAGER } from '../contract.ts';
 import { deepEqual } from '../fieldset/json.ts';
 import type { Owner } from '../fieldset/managers.ts';
 import { managerSet, ownersOf, parseManagedFields } from '../fieldset/managers.ts';
@@ -54,7 +55,8 @@ export interface DriftResult {
   fields: FieldDrift[];
 }
 
-export const DEFAULT_MANAGER = 'tether';
+/** Tether's own field manager: the one whose Apply entry is Git's field set. */
+export const DEFAULT_MANAGER = FIELD_MANAGER;
 
 function describe(obj: Record<string, unknown>): string {
   const md = obj['metadata'] as Record<string, unknown> | undefined;

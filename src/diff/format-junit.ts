@@ -12,13 +12,13 @@ export interface JunitCase {
   /** e.g. `shop/web` */
   name: string;
   status: string;
+  /** failure: a difference from Git; error: could not be evaluated; pass: in sync. */
+  outcome: 'pass' | 'failure' | 'error';
   fields: FieldDrift[];
   file?: string;
   line?: number;
   message?: string;
 }
-
-const FAILING = new Set(['drifted', 'missing', 'orphaned', 'conflict']);
 
 export function xmlEscape(text: string): string {
   return (
@@ -44,8 +44,8 @@ function body(c: JunitCase): string {
 }
 
 export function junitReport(suite: string, cases: JunitCase[], timestamp = new Date()): string {
-  const failures = cases.filter((c) => FAILING.has(c.status)).length;
-  const errors = cases.filter((c) => c.status === 'error').length;
+  const failures = cases.filter((c) => c.outcome === 'failure').length;
+  const errors = cases.filter((c) => c.outcome === 'error').length;
   const attrs = `tests="${cases.length}" failures="${failures}" errors="${errors}"`;
   const out = [
     '<?xml version="1.0" encoding="UTF-8"?>',
@@ -55,17 +55,17 @@ export function junitReport(suite: string, cases: JunitCase[], timestamp = new D
   for (const c of cases) {
     const where = `${c.file ? ` file="${xmlEscape(c.file)}"` : ''}${c.line ? ` line="${c.line}"` : ''}`;
     const open = `    <testcase classname="${xmlEscape(c.classname)}" name="${xmlEscape(c.name)}"${where}`;
-    if (FAILING.has(c.status)) {
+    if (c.outcome === 'failure') {
       const message = `${c.status}${c.fields.length ? `: ${c.fields.length} field(s)` : ''}`;
       out.push(
         `${open}>`,
         `      <failure type="${c.status}" message="${xmlEscape(message)}">${xmlEscape(body(c))}</failure>`,
         '    </testcase>',
       );
-    } else if (c.status === 'error') {
+    } else if (c.outcome === 'error') {
       out.push(
         `${open}>`,
-        `      <error type="error" message="${xmlEscape(c.message ?? 'error')}"/>`,
+        `      <error type="${xmlEscape(c.status)}" message="${xmlEscape(c.message ?? 'error')}"/>`,
         '    </testcase>',
       );
     } else {

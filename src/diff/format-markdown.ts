@@ -4,6 +4,7 @@
  * with a note, before the comment would pass the size limit (GitHub allows 65,536).
  */
 import type { FieldDrift } from './drift.ts';
+import { formatOwnersBrief } from './format-text.ts';
 
 export interface MarkdownObject {
   /** e.g. `apps/v1 Deployment shop/web` */
@@ -23,13 +24,11 @@ export interface MarkdownReport {
   maxChars?: number;
 }
 
-const cell = (s: string): string => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
+/** Text made safe for one Markdown table cell. */
+export const markdownCell = (s: string): string => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
+const cell = markdownCell;
 const code = (s: string): string => `\`${s.replaceAll('`', "'")}\``;
 const value = (v: unknown): string => (v === null || v === undefined ? '_absent_' : code(JSON.stringify(v)));
-
-function owners(f: FieldDrift): string {
-  return f.owners.length ? f.owners.map((o) => `${o.manager} (${o.operation})`).join(', ') : '_none_';
-}
 
 function details(o: MarkdownObject): string {
   const parts = [`<details><summary><b>${o.action}</b> ${cell(o.title)}</summary>`, ''];
@@ -37,7 +36,9 @@ function details(o: MarkdownObject): string {
   if (o.fields.length) {
     parts.push('| field | git | live | owned today by |', '|---|---|---|---|');
     for (const f of o.fields)
-      parts.push(`| ${code(f.path)} | ${value(f.desired)} | ${value(f.live)} | ${cell(owners(f))} |`);
+      parts.push(
+        `| ${code(f.path)} | ${value(f.desired)} | ${value(f.live)} | ${cell(formatOwnersBrief(f.owners, '_none_'))} |`,
+      );
     parts.push('');
   }
   if (o.diff) parts.push('```diff', o.diff.replace(/\n$/, '').replaceAll('```', "'''"), '```', '');

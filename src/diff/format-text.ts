@@ -70,6 +70,11 @@ export function formatOwner(owner: Owner): string {
   return `${owner.manager} (${parts.join(', ')})`;
 }
 
+/** `kubectl (Update), hpa (Apply)`: who owns a field, briefly; `none` when nobody does. */
+export function formatOwnersBrief(owners: readonly Owner[], none: string): string {
+  return owners.length ? owners.map((o) => `${o.manager} (${o.operation})`).join(', ') : none;
+}
+
 /** `.spec.replicas: desired 2, live 5, changed by kubectl (Update, subresource scale, …)`. */
 export function formatFieldDrift(field: FieldDrift, opts: { color: boolean }): string {
   const paint = (code: string, text: string): string => (opts.color ? `${code}${text}${ANSI.reset}` : text);

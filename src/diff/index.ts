@@ -10,13 +10,20 @@ export {
   normalizeForDiff,
 } from './normalize.ts';
 export type { UnifiedDiffOptions } from './format-text.ts';
-export { formatDriftValue, formatFieldDrift, formatOwner, toYaml, unifiedYamlDiff } from './format-text.ts';
+export {
+  formatDriftValue,
+  formatFieldDrift,
+  formatOwner,
+  formatOwnersBrief,
+  toYaml,
+  unifiedYamlDiff,
+} from './format-text.ts';
 export type { LineOp } from './line-diff.ts';
 export { diffLines } from './line-diff.ts';
 export type { Operation } from './patch.ts';
 export { jsonPatch } from './patch.ts';
 export { DriftInputError, IgnoreRuleError } from './errors.ts';
-export { markdownReport } from './format-markdown.ts';
+export { markdownCell, markdownReport } from './format-markdown.ts';
 export type { MarkdownObject, MarkdownReport } from './format-markdown.ts';
 export { junitReport, xmlEscape } from './format-junit.ts';
 export type { JunitCase } from './format-junit.ts';

@@ -1,7 +1,8 @@
+import { CONFIG_HASH_ANNOTATION } from '../contract.ts';
 import { canonicalJson, sha256Hex } from './canonical.ts';
 import type { ObjectId } from './types.ts';
 
-export const CONFIG_HASH_ANNOTATION = 'tether.dev/config-hash';
+export { CONFIG_HASH_ANNOTATION };
 
 interface Item {
   id: ObjectId;

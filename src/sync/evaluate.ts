@@ -4,7 +4,8 @@
  * conflicts with other server-side appliers, and the fields ignore rules keep out of the apply.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { applyObject, FIELD_MANAGER, type KubeObject } from '../cluster/apply.ts';
+import { FIELD_MANAGER } from '../contract.ts';
+import { applyObject, type KubeObject } from '../cluster/apply.ts';
 import type { KubeClient } from '../cluster/client.ts';
 import type { ResourceInfo } from '../cluster/discovery.ts';
 import {
@@ -43,15 +44,6 @@ export interface Evaluation {
   conflicts: FieldDrift[];
   /** Git's fields that ignore rules give to other managers: never applied. */
   ignored: Path[];
-}
-
-export const APPLY_ANNOTATION = 'tether.dev/apply';
-
-export function applyPolicy(p: PlannedObject): 'normal' | 'create-only' | 'ignore' {
-  const a = (p.manifest.object.metadata as { annotations?: Record<string, unknown> }).annotations?.[
-    APPLY_ANNOTATION
-  ];
-  return a === 'create-only' || a === 'ignore' ? a : 'normal';
 }
 
 /** Leaves of Git's field set that an ignore rule covers and another manager owns live. */

@@ -5,22 +5,23 @@
  * change are not patched. Conflicting fields of other server-side appliers are left alone
  * unless the conflict policy is `force`. Prune runs only after every object applied.
  */
-import { formatId, type ObjectId } from '../manifests/index.ts';
-import { TetherError } from '../errors.ts';
-import { applyObject, type KubeObject } from '../cluster/apply.ts';
+import { FIELD_MANAGER, PRUNE_ANNOTATION, RECREATE_ANNOTATION, annotationOf } from '../contract.ts';
+import { applyObject } from '../cluster/apply.ts';
 import { deleteObject } from '../cluster/delete.ts';
 import { ApiStatusError } from '../cluster/errors.ts';
 import { readInventory, writeInventory, type Inventory } from '../cluster/inventory.ts';
 import { waitForCrdEstablished, waitForDeletion } from '../cluster/wait.ts';
 import type { IgnoreRule } from '../diff/index.ts';
+import type { ObjectId } from '../manifests/index.ts';
 import { mapConcurrent } from '../util/concurrency.ts';
-import { applyPolicy, evaluate, objectToApply, sameAsLive, type Evaluation } from './evaluate.ts';
-import { APP_LABEL, namespacesCreatedBy, type PlannedObject } from './plan.ts';
-import { checkPruneGuard, PRUNE_ANNOTATION, pruneCandidates, pruneOrder } from './prune.ts';
+import { applyPolicy, classify, missingNamespaces, resolvedId, type Classification } from './classify.ts';
+import { CommitRejectedError, ObjectRejectedError, UnservedKindError, type ObjectError } from './errors.ts';
+import { objectToApply, sameAsLive } from './evaluate.ts';
+import { findOrphans } from './orphans.ts';
+import { CREATE_ONLY_REASON, IGNORED_REASON, type ApplyStatus, type ObjectResult } from './outcome.ts';
 import type { Connection } from './pipeline.ts';
-import type { ObjectResult } from './result.ts';
-
-export const RECREATE_ANNOTATION = 'tether.dev/recreate';
+import type { PlannedObject } from './plan.ts';
+import { checkPruneGuard } from './prune.ts';
 
 export interface SyncSettings {
   prune: boolean;
@@ -50,156 +51,94 @@ export interface ApplyInput extends Connection {
   concurrency?: number;
 }
 
+export type ApplyResult = ObjectResult<ApplyStatus>;
+
 export interface ApplyOutcome {
-  results: ObjectResult[];
+  results: ApplyResult[];
   inventoryWritten: boolean;
   /** The commit the app's inventory recorded before this apply (undefined: first apply). */
   previousCommit: string | undefined;
 }
 
-export class ApplyErrors extends TetherError {
-  readonly errors: string[];
-  constructor(errors: string[], commit: string, written: boolean) {
-    super(
-      `commit ${commit.slice(0, 7)} was rejected by the API server:\n` +
-        errors.map((e) => `  ${e}`).join('\n'),
-      {
-        hint: written
-          ? "fix the manifests and push a new commit; only this commit's Namespaces and CRDs were applied, nothing else was written"
-          : 'fix the manifests and push a new commit; nothing was written',
-      },
-    );
-    this.errors = errors;
-  }
-}
-
 interface Checked {
   planned: PlannedObject;
-  evaluation?: Evaluation;
-  live?: KubeObject;
-  /** The dry-run hit an immutable field and recreating is allowed. */
-  recreate?: boolean;
-}
-
-function where(p: PlannedObject): string {
-  const s = p.manifest.source;
-  return `${s.file}:${s.line}:${s.column}`;
-}
-
-export function resolvedId(p: PlannedObject): ObjectId {
-  return { ...p.manifest.id, namespace: p.namespace };
-}
-
-function isImmutableError(e: ApiStatusError): boolean {
-  return e.status === 422 && /immutable/i.test(e.message + JSON.stringify(e.causes));
+  c: Classification;
 }
 
 function recreateAllowed(p: PlannedObject, settings: SyncSettings): boolean {
-  const a = (p.manifest.object.metadata as { annotations?: Record<string, unknown> }).annotations?.[
-    RECREATE_ANNOTATION
-  ];
-  return settings.recreate || a === 'true';
+  return settings.recreate || annotationOf(p.manifest.object, RECREATE_ANNOTATION) === 'true';
+}
+
+/** Why a classified object stops the commit before any write, if it does. */
+function rejection({ planned: p, c }: Checked, settings: SyncSettings): ObjectError | undefined {
+  if (c.kind === 'failed') return c.error;
+  if (c.kind === 'immutable' && !recreateAllowed(p, settings)) return c.error;
+  if (c.kind === 'pending')
+    return (
+      c.error ??
+      new UnservedKindError(resolvedId(p), p.manifest.source, `namespace ${p.namespace} does not exist`)
+    );
+  return undefined;
 }
 
 async function check(input: ApplyInput, items: PlannedObject[], written: boolean): Promise<Checked[]> {
-  const errors: string[] = [];
+  // Objects in namespaces this commit creates are checked after those exist (see applyCommit).
+  const ctx = { ignore: input.settings.ignore, missingNamespaces: new Set<string>() };
   const checked = await mapConcurrent(
     items,
     input.concurrency ?? 8,
-    async (p): Promise<Checked | undefined> => {
-      const id = p.manifest.id;
-      if (applyPolicy(p) === 'ignore') return { planned: p };
-      const info = await input.discovery.lookup(id.group, id.version, id.kind);
-      if (!info) {
-        errors.push(`${where(p)}: ${formatId(id)}: the cluster does not serve this kind`);
-        return undefined;
-      }
-      let live: KubeObject | undefined;
-      try {
-        live = await input.live.get(info, p.namespace, id.name);
-        if (live && applyPolicy(p) === 'create-only') return { planned: p, live };
-        return {
-          planned: p,
-          live,
-          evaluation: await evaluate(input.client, info, p, live, input.settings.ignore, input.dryRuns),
-        };
-      } catch (e) {
-        if (!(e instanceof ApiStatusError)) throw e;
-        if (live && isImmutableError(e)) {
-          if (recreateAllowed(p, input.settings)) return { planned: p, live, recreate: true };
-          errors.push(
-            `${where(p)}: ${formatId(resolvedId(p))}: ${e.message.replace(/^[A-Z]+ \S+: /, '')} ` +
-              `(an immutable field changed: allow delete-and-recreate with the annotation ${RECREATE_ANNOTATION}: "true" or --recreate)`,
-          );
-          return undefined;
-        }
-        errors.push(`${where(p)}: ${formatId(resolvedId(p))}: ${e.message.replace(/^[A-Z]+ \S+: /, '')}`);
-        return undefined;
-      }
-    },
+    async (p): Promise<Checked> => ({ planned: p, c: await classify(input, p, ctx) }),
     (done, total) => input.onProgress?.('dry-run', done, total),
   );
-  if (errors.length > 0) throw new ApplyErrors(errors.sort(), input.commit, written);
-  return checked.filter((c): c is Checked => c !== undefined);
+  const errors = checked.flatMap((c) => rejection(c, input.settings) ?? []);
+  if (errors.length > 0) throw new CommitRejectedError(errors, input.commit, written);
+  return checked;
 }
 
-async function writeOne(input: ApplyInput, c: Checked): Promise<ObjectResult> {
-  const p = c.planned;
-  const base = { id: resolvedId(p), source: p.manifest.source, fields: [], conflicts: [] };
-  if (applyPolicy(p) === 'ignore') return { ...base, status: 'skipped', message: 'tether.dev/apply: ignore' };
-  if (!c.evaluation && c.live && !c.recreate) {
-    return { ...base, status: 'skipped', message: 'tether.dev/apply: create-only, and the object exists' };
-  }
-  const id = p.manifest.id;
-  const info = (await input.discovery.lookup(id.group, id.version, id.kind))!;
+async function writeOne(input: ApplyInput, { planned: p, c }: Checked): Promise<ApplyResult> {
+  const id = resolvedId(p);
+  const base = { id, source: p.manifest.source, fields: [], conflicts: [] };
+  if (c.kind === 'ignored') return { ...base, status: 'skipped', message: IGNORED_REASON };
+  if (c.kind === 'create-only') return { ...base, status: 'skipped', message: CREATE_ONLY_REASON };
+  if (c.kind !== 'immutable' && c.kind !== 'evaluated') throw new Error(`unchecked object ${id.name}`);
   try {
-    if (c.recreate && c.live) {
-      await deleteObject(input.client, info, p.namespace, id.name, { uid: c.live.metadata.uid as string });
-      await waitForDeletion(input.client, info, p.namespace, id.name);
-      await applyObject(input.client, info, p.object, { force: true });
+    if (c.kind === 'immutable') {
+      await deleteObject(input.client, c.info, p.namespace, id.name, { uid: c.live.metadata.uid as string });
+      await waitForDeletion(input.client, c.info, p.namespace, id.name);
+      await applyObject(input.client, c.info, p.object, { force: true });
       return { ...base, status: 'configured', message: 'recreated: an immutable field changed' };
     }
-    const e = c.evaluation!;
+    const e = c.evaluation;
     const force = input.settings.conflicts === 'force';
     const object = objectToApply(e, force);
     // Without stripped fields, the evaluation already knows; else dry-run what would be sent.
     const same =
       object === p.object
         ? e.same
-        : sameAsLive(c.live, await applyObject(input.client, info, object, { dryRun: true, force: true }));
+        : sameAsLive(e.live, await applyObject(input.client, e.info, object, { dryRun: true, force: true }));
     const fields = e.drift.filter((f) => !e.conflicts.includes(f) || force);
     const managers = [...new Set(e.conflicts.flatMap((f) => f.owners.map((o) => o.manager)))].filter(
-      (m) => m !== 'tether',
+      (m) => m !== FIELD_MANAGER,
     );
-    const conflictNote = e.conflicts.length
+    const note = e.conflicts.length
       ? force
-        ? {
-            message: `took over ${e.conflicts.length} field(s) from ${managers.join(', ')} (conflict policy: force)`,
-          }
-        : {
-            message: `left ${e.conflicts.length} field(s) to ${managers.join(', ')} (conflict policy: report)`,
-          }
-      : {};
-    const status = e.conflicts.length && !force ? 'conflict' : undefined;
-    if (same) {
-      return { ...base, status: status ?? 'unchanged', fields: [], conflicts: e.conflicts, ...conflictNote };
-    }
-    await applyObject(input.client, info, object, { force: true });
-    return {
-      ...base,
-      status: status ?? (c.live ? 'configured' : 'created'),
-      fields,
-      conflicts: e.conflicts,
-      ...conflictNote,
-    };
+        ? `took over ${e.conflicts.length} field(s) from ${managers.join(', ')} (conflict policy: force)`
+        : `left ${e.conflicts.length} field(s) to ${managers.join(', ')} (conflict policy: report)`
+      : undefined;
+    const conflict = e.conflicts.length > 0 && !force;
+    const result = { ...base, conflicts: e.conflicts, ...(note ? { message: note } : {}) };
+    if (same) return { ...result, status: conflict ? 'conflict' : 'unchanged' };
+    await applyObject(input.client, e.info, object, { force: true });
+    return { ...result, status: conflict ? 'conflict' : e.live ? 'configured' : 'created', fields };
   } catch (err) {
     if (!(err instanceof ApiStatusError)) throw err;
-    return { ...base, status: 'failed', message: err.message };
+    const error = new ObjectRejectedError(id, p.manifest.source, err.detail, { cause: err });
+    return { ...base, status: 'failed', message: error.message, error };
   }
 }
 
-async function write(input: ApplyInput, items: Checked[]): Promise<ObjectResult[]> {
-  const results: ObjectResult[] = [];
+async function write(input: ApplyInput, items: Checked[]): Promise<ApplyResult[]> {
+  const results: ApplyResult[] = [];
   // Waves run one after the other; objects within a wave run concurrently.
   const waves = [...new Set(items.map((c) => `${c.planned.stage}/${c.planned.wave}`))];
   for (const wave of waves) {
@@ -216,39 +155,16 @@ async function write(input: ApplyInput, items: Checked[]): Promise<ObjectResult[
   return results;
 }
 
-/** Namespaces this plan creates that do not exist yet: objects in them are dry-run later. */
-export async function missingNamespaces(conn: Connection, plan: PlannedObject[]): Promise<Set<string>> {
-  const missing = new Set<string>();
-  const info = await conn.discovery.lookup('', 'v1', 'Namespace');
-  for (const ns of namespacesCreatedBy(plan))
-    if (!info || !(await conn.live.get(info, '', ns))) missing.add(ns);
-  return missing;
-}
-
 async function prune(
   input: ApplyInput,
   previous: Inventory | undefined,
-): Promise<{ results: ObjectResult[]; keep: ObjectId[] }> {
-  const current = input.plan.map(resolvedId);
-  const candidates = pruneOrder(pruneCandidates(previous?.entries ?? [], current));
-  const results: ObjectResult[] = [];
+): Promise<{ results: ApplyResult[]; keep: ObjectId[] }> {
+  const results: ApplyResult[] = [];
   const deletable: { id: ObjectId; uid: string }[] = [];
-  for (const id of candidates) {
-    const info = await input.discovery.lookup(id.group, id.version, id.kind);
-    const live = info ? await input.live.get(info, id.namespace, id.name) : undefined;
-    if (!live) continue;
-    const labels = (live.metadata.labels ?? {}) as Record<string, string>;
-    const annotations = (live.metadata.annotations ?? {}) as Record<string, string>;
-    // Another app (or a person) took the object over: it is no longer ours to delete.
-    if (labels[APP_LABEL] !== input.app) continue;
-    if (annotations[PRUNE_ANNOTATION] === 'false') {
-      results.push({
-        id,
-        fields: [],
-        conflicts: [],
-        status: 'skipped',
-        message: `not pruned: ${PRUNE_ANNOTATION}: "false"`,
-      });
+  for (const { id, live } of await findOrphans(input, previous, input.plan, input.app)) {
+    if (annotationOf(live, PRUNE_ANNOTATION) === 'false') {
+      const message = `not pruned: ${PRUNE_ANNOTATION}: "false"`;
+      results.push({ id, fields: [], conflicts: [], status: 'skipped', message });
       continue;
     }
     deletable.push({ id, uid: live.metadata.uid as string });

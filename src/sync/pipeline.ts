@@ -8,34 +8,19 @@ import { directReader, type LiveReader } from '../cluster/live.ts';
 import type { DryRunCache } from './dry-run-cache.ts';
 import type { Manifest } from '../manifests/index.ts';
 import { loadManifestsWithRenderers } from '../render/index.ts';
-import { readSnapshot, type CommitInfo, type Snapshot, type SourceSpec } from '../source/index.ts';
+import { readSnapshot, type CommitInfo, type Snapshot } from '../source/index.ts';
+import type { App } from './app.ts';
 import { planApply, type PlannedObject } from './plan.ts';
-
-export interface AppTarget {
-  name: string;
-  source: SourceSpec;
-  /** Directory of the manifests inside the repository ('' = root). */
-  path: string;
-  include?: string[];
-  exclude?: string[];
-  namespace: string;
-  allowedNamespaces?: string[];
-}
 
 export interface LoadedCommit {
   snapshot: Snapshot;
   manifests: Manifest[];
 }
 
-export function normalizePath(path: string | undefined): string {
-  return (path ?? '').replace(/^\.\/?/, '').replace(/\/+$/, '');
-}
-
 /** Reads the commit's files under the app path (verifying its signature when required). */
-export async function readCommit(app: AppTarget, sha?: string): Promise<Snapshot> {
-  const path = normalizePath(app.path);
+export async function readCommit(app: App, sha?: string): Promise<Snapshot> {
   return readSnapshot(app.source, {
-    ...(path ? { path } : {}),
+    ...(app.path ? { path: app.path } : {}),
     ...(app.include ? { include: app.include } : {}),
     ...(app.exclude ? { exclude: app.exclude } : {}),
     ...(sha ? { sha } : {}),
@@ -43,21 +28,22 @@ export async function readCommit(app: AppTarget, sha?: string): Promise<Snapshot
 }
 
 /** Turns a commit's files into validated manifests (all errors at once). */
-export async function manifestsOf(app: AppTarget, snapshot: Snapshot): Promise<Manifest[]> {
+export async function manifestsOf(app: App, snapshot: Snapshot): Promise<Manifest[]> {
+  const allowed = app.destination.allowedNamespaces;
   return loadManifestsWithRenderers(snapshot.files, {
     commit: snapshot.commit.sha,
-    basePath: normalizePath(app.path),
-    ...(app.allowedNamespaces ? { allowedNamespaces: app.allowedNamespaces } : {}),
+    basePath: app.path,
+    ...(allowed ? { allowedNamespaces: allowed } : {}),
   });
 }
 
-export async function loadCommit(app: AppTarget, sha?: string): Promise<LoadedCommit> {
+export async function loadCommit(app: App, sha?: string): Promise<LoadedCommit> {
   const snapshot = await readCommit(app, sha);
   return { snapshot, manifests: await manifestsOf(app, snapshot) };
 }
 
 /** Commit metadata without the signature check, to describe a commit that was refused. */
-export async function describeCommit(app: AppTarget, sha: string): Promise<CommitInfo | undefined> {
+export async function describeCommit(app: App, sha: string): Promise<CommitInfo | undefined> {
   try {
     return (await readCommit({ ...app, source: { ...app.source, verify: { mode: 'off' } } }, sha)).commit;
   } catch {
@@ -83,11 +69,11 @@ export async function connect(options: ClientOptions): Promise<Connection> {
   return { client, discovery, live: directReader(client) };
 }
 
-export function planFor(app: AppTarget, loaded: LoadedCommit, conn: Connection): PlannedObject[] {
+export function planFor(app: App, loaded: LoadedCommit, conn: Connection): PlannedObject[] {
   return planApply({
     manifests: loaded.manifests,
     lookup: (g, v, k) => conn.discovery.cached(g, v, k),
-    defaultNamespace: app.namespace,
+    defaultNamespace: app.destination.namespace,
     commit: loaded.snapshot.commit.sha,
     app: app.name,
   });

@@ -4,12 +4,9 @@
  * validated), and order them deterministically. Unknown kinds are errors here, before any
  * request that writes.
  */
+import { APP_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SYNC_WAVE_ANNOTATION } from '../contract.ts';
 import { digestOf, formatId, type Manifest } from '../manifests/index.ts';
-import { TetherError } from '../errors.ts';
-
-export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
-export const APP_LABEL = 'tether.dev/app';
-export const SYNC_WAVE_ANNOTATION = 'tether.dev/sync-wave';
+import { PlanErrors } from './errors.ts';
 
 export interface KindInfo {
   resource: string;
@@ -33,16 +30,6 @@ export interface PlannedObject {
   wave: number;
   /** Set when the kind is served only once a CRD of this same commit is established. */
   definedByCommit: boolean;
-}
-
-export class PlanErrors extends TetherError {
-  readonly errors: string[];
-  constructor(errors: string[], commit: string) {
-    super(`commit ${commit.slice(0, 7)} cannot be applied:\n` + errors.map((e) => `  ${e}`).join('\n'), {
-      hint: 'fix the manifests (or install the missing CRDs) and push a new commit; nothing was written',
-    });
-    this.errors = errors;
-  }
 }
 
 const STAGE_ORDER: Record<Stage, number> = { definitions: 0, cluster: 1, namespaced: 2 };
@@ -89,7 +76,7 @@ function withTetherLabels(object: Record<string, unknown>, namespace: string | u
   if (namespace !== undefined) metadata.namespace = namespace;
   metadata.labels = {
     ...(metadata.labels as Record<string, string> | undefined),
-    [MANAGED_BY_LABEL]: 'tether',
+    [MANAGED_BY_LABEL]: MANAGED_BY_VALUE,
     [APP_LABEL]: app,
   };
   return { ...object, metadata };
@@ -150,15 +137,6 @@ export function planApply(input: PlanInput): PlannedObject[] {
       a.wave - b.wave ||
       a.manifest.source.file.localeCompare(b.manifest.source.file) ||
       a.manifest.source.line - b.manifest.source.line,
-  );
-}
-
-/** Namespaces this plan creates (so objects in them can only be dry-run afterwards). */
-export function namespacesCreatedBy(plan: PlannedObject[]): Set<string> {
-  return new Set(
-    plan
-      .filter((p) => p.manifest.id.kind === 'Namespace' && p.manifest.id.group === '')
-      .map((p) => p.manifest.id.name),
   );
 }
 

@@ -2,12 +2,8 @@
  * Prune planning, pure: what is in the inventory and no longer in Git, in a safe deletion
  * order, and the guard against deleting most of an app in one reconcile.
  */
-import { TetherError } from '../errors.ts';
 import type { ObjectId } from '../manifests/index.ts';
-
-export const PRUNE_ANNOTATION = 'tether.dev/prune';
-
-export class PruneGuardError extends TetherError {}
+import { PruneGuardError } from './errors.ts';
 
 const identity = (id: ObjectId): string => [id.group, id.kind, id.namespace, id.name].join('\u0000');
 

@@ -3,24 +3,9 @@
  * and owners, and one result word for the whole reconcile. Used by `tether sync`, `tether
  * drift` and the agent alike.
  */
-import type { AuditAction, AuditInput, AuditMode, AuditResult, AuditTrigger } from '../audit/index.ts';
+import type { AuditInput, AuditMode, AuditTrigger } from '../audit/index.ts';
 import type { CommitInfo } from '../source/index.ts';
-import { apiVersionOf, type ObjectResult } from './result.ts';
-
-const ACTION: Record<ObjectResult['status'], AuditAction | undefined> = {
-  created: 'created',
-  configured: 'configured',
-  unchanged: undefined,
-  pruned: 'pruned',
-  conflict: 'conflict',
-  skipped: undefined,
-  failed: 'error',
-  'in-sync': undefined,
-  drifted: 'drifted',
-  missing: 'missing',
-  orphaned: 'orphaned',
-  error: 'error',
-};
+import { apiVersionOf, auditActionOf, reconcileResult, type ObjectResult } from './outcome.ts';
 
 export function auditCommit(c: CommitInfo): NonNullable<AuditInput['commit']> {
   return {
@@ -32,31 +17,19 @@ export function auditCommit(c: CommitInfo): NonNullable<AuditInput['commit']> {
 }
 
 /**
- * `healed` marks a configured object of an already-applied commit whose drift was reverted.
- * `commitIsNew` says whether this commit was applied before.
+ * `commitIsNew` says whether this commit was applied before: a configured object of an
+ * already-applied commit is recorded as healed.
  */
-export function reconcileResult(mode: AuditMode, results: ObjectResult[], commitIsNew: boolean): AuditResult {
-  const has = (...s: ObjectResult['status'][]) => results.some((r) => s.includes(r.status));
-  if (has('failed', 'error')) return 'error';
-  if (mode === 'report')
-    return has('conflict') ? 'conflict' : has('drifted', 'missing', 'orphaned') ? 'drift-found' : 'in-sync';
-  if (has('created', 'configured')) return commitIsNew ? 'applied' : 'drift-healed';
-  if (has('pruned')) return 'pruned';
-  if (has('conflict')) return 'conflict';
-  return commitIsNew ? 'applied' : 'in-sync';
-}
-
 export function auditInput(opts: {
   app: string;
   commit: CommitInfo;
   trigger: AuditTrigger;
   mode: AuditMode;
-  results: ObjectResult[];
+  results: readonly ObjectResult[];
   commitIsNew: boolean;
-  revertOf?: string;
 }): AuditInput {
   const objects = opts.results.flatMap((r) => {
-    let action = ACTION[r.status];
+    let action = auditActionOf(r.status);
     if (!action) return [];
     if (action === 'configured' && !opts.commitIsNew) action = 'healed';
     const fields = r.status === 'conflict' ? r.conflicts : r.fields;
@@ -72,6 +45,7 @@ export function auditInput(opts: {
       },
     ];
   });
+  const reverts = revertOf(opts.commit.message);
   return {
     app: opts.app,
     commit: auditCommit(opts.commit),
@@ -79,7 +53,7 @@ export function auditInput(opts: {
     mode: opts.mode,
     result: reconcileResult(opts.mode, opts.results, opts.commitIsNew),
     objects,
-    ...(opts.revertOf ? { revertOf: opts.revertOf } : {}),
+    ...(reverts ? { revertOf: reverts } : {}),
   };
 }
 

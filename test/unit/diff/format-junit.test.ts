@@ -6,16 +6,24 @@ describe('junitReport', () => {
     const xml = junitReport(
       'a&b',
       [
-        { classname: 'v1 ConfigMap', name: 'ns/ok', status: 'in-sync', fields: [] },
+        { classname: 'v1 ConfigMap', name: 'ns/ok', status: 'in-sync', outcome: 'pass', fields: [] },
         {
           classname: 'apps/v1 Deployment',
           name: 'ns/web',
           status: 'drifted',
+          outcome: 'failure',
           file: 'app/<web>.yaml',
           line: 3,
           fields: [{ path: '.metadata.labels["a"]', desired: 'x<y', live: null, owners: [] }],
         },
-        { classname: 'v1 Secret', name: 'ns/s', status: 'error', fields: [], message: 'forbidden: "no"' },
+        {
+          classname: 'v1 Secret',
+          name: 'ns/s',
+          status: 'error',
+          outcome: 'error',
+          fields: [],
+          message: 'forbidden: "no"',
+        },
       ],
       new Date('2026-01-02T03:04:05.678Z'),
     );

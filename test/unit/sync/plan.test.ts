@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadManifests } from '../../../src/manifests/index.ts';
-import { labelValue, planApply, PlanErrors, type KindLookup } from '../../../src/sync/plan.ts';
+import { PlanErrors } from '../../../src/sync/errors.ts';
+import { labelValue, planApply, type KindLookup } from '../../../src/sync/plan.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const commit = 'a'.repeat(40);

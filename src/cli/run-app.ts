@@ -1,0 +1,54 @@
+/**
+ * The skeleton every app command (sync, diff, drift) runs: resolve the app from flags and
+ * config, read and validate the commit (before touching the cluster, so a bad commit fails
+ * without one), connect, plan, hand the pieces to the command, and always close the
+ * connection. A progress line on a terminal while objects are dry-run and applied.
+ */
+import type { App } from '../sync/app.ts';
+import { connect, loadCommit, planFor, type Connection, type LoadedCommit } from '../sync/pipeline.ts';
+import type { PlannedObject } from '../sync/plan.ts';
+import { appFromCommand, type AppFlags } from './app-flags.ts';
+import { terminalProgress } from './progress.ts';
+
+export interface AppRun {
+  app: App;
+  loaded: LoadedCommit;
+  sha: string;
+  conn: Connection;
+  plan: PlannedObject[];
+  /** Clears the progress line: call before printing. */
+  endProgress: () => void;
+}
+
+export async function runApp<T>(
+  flags: AppFlags,
+  command: string,
+  opts: { progress: boolean },
+  work: (run: AppRun) => Promise<T>,
+): Promise<T> {
+  const resolved = await appFromCommand(flags, command);
+  const loaded = await loadCommit(resolved.app);
+  const { kubeconfig, context } = resolved.app.destination;
+  const base = await connect({ kubeconfig, context });
+  try {
+    const app: App = resolved.namespaceFromContext
+      ? {
+          ...resolved.app,
+          destination: { ...resolved.app.destination, namespace: base.client.contextNamespace ?? 'default' },
+        }
+      : resolved.app;
+    const progress = terminalProgress(opts.progress);
+    const conn = { ...base, onProgress: progress.report };
+    const plan = planFor(app, loaded, conn);
+    return await work({
+      app,
+      loaded,
+      sha: loaded.snapshot.commit.sha,
+      conn,
+      plan,
+      endProgress: () => progress.end(),
+    });
+  } finally {
+    base.client.close();
+  }
+}

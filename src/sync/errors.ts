@@ -1,0 +1,70 @@
+/**
+ * Errors of the sync stage: one typed error per object that could not be planned, dry-run or
+ * applied (which object, where in Git, why), the commit-level errors that gather them, and
+ * the prune guard. Messages name the file:line and commit; hints say what to do next.
+ */
+import { TetherError } from '../errors.ts';
+import { formatId, type ObjectId, type SourceLocation } from '../manifests/index.ts';
+import { shortSha } from '../util/sha.ts';
+
+/** Why one object failed: the API server refused it, or the cluster cannot take it. */
+export class ObjectError extends TetherError {
+  readonly id: ObjectId;
+  readonly source: SourceLocation | undefined;
+  /** What the server (or Tether) said, without the object's location. */
+  readonly detail: string;
+
+  constructor(
+    id: ObjectId,
+    source: SourceLocation | undefined,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    const where = source ? `${source.file}:${source.line}:${source.column}: ` : '';
+    super(`${where}${formatId(id)}: ${detail}`, options);
+    this.id = id;
+    this.source = source;
+    this.detail = detail;
+  }
+}
+
+/** The object's kind is not served by the cluster (and no CRD of the commit defines it). */
+export class UnservedKindError extends ObjectError {}
+
+/** The dry-run or the apply of an object was refused by the API server. */
+export class ObjectRejectedError extends ObjectError {}
+
+/** An immutable field changed and recreating the object is not allowed. */
+export class ImmutableFieldError extends ObjectError {}
+
+function listed(errors: readonly ObjectError[] | readonly string[]): string {
+  return errors.map((e) => `  ${typeof e === 'string' ? e : e.message}`).join('\n');
+}
+
+/** Objects of a commit failed their dry-run: nothing more of the commit is written. */
+export class CommitRejectedError extends TetherError {
+  readonly errors: ObjectError[];
+  constructor(errors: ObjectError[], commit: string, written: boolean) {
+    const sorted = [...errors].sort((a, b) => (a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
+    super(`commit ${shortSha(commit)} was rejected by the API server:\n${listed(sorted)}`, {
+      hint: written
+        ? "fix the manifests and push a new commit; only this commit's Namespaces and CRDs were applied, nothing else was written"
+        : 'fix the manifests and push a new commit; nothing was written',
+    });
+    this.errors = sorted;
+  }
+}
+
+/** The commit cannot be planned (unknown kinds, wrong scope, bad annotations): nothing was written. */
+export class PlanErrors extends TetherError {
+  readonly errors: string[];
+  constructor(errors: string[], commit: string) {
+    super(`commit ${shortSha(commit)} cannot be applied:\n${listed(errors)}`, {
+      hint: 'fix the manifests (or install the missing CRDs) and push a new commit; nothing was written',
+    });
+    this.errors = errors;
+  }
+}
+
+/** Prune would delete more than half of the app at once. */
+export class PruneGuardError extends TetherError {}

@@ -1,0 +1,35 @@
+/**
+ * The one orphan scan: objects an app applied before (its inventory) that the current plan
+ * no longer has and that still carry the app's label. Sync prunes them, drift reports them
+ * as orphaned, diff shows them as deletions. An object another app (or a person) took over
+ * no longer carries this app's label and is never an orphan of this app.
+ */
+import { APP_LABEL, labelOf } from '../contract.ts';
+import type { KubeObject } from '../cluster/apply.ts';
+import type { Inventory } from '../cluster/inventory.ts';
+import type { ObjectId } from '../manifests/index.ts';
+import { resolvedId } from './classify.ts';
+import type { Connection } from './pipeline.ts';
+import type { PlannedObject } from './plan.ts';
+import { pruneCandidates, pruneOrder } from './prune.ts';
+
+export interface Orphan {
+  id: ObjectId;
+  live: KubeObject;
+}
+
+/** In prune order (the reverse of the apply order). */
+export async function findOrphans(
+  conn: Connection,
+  inventory: Inventory | undefined,
+  plan: PlannedObject[],
+  app: string,
+): Promise<Orphan[]> {
+  const out: Orphan[] = [];
+  for (const id of pruneOrder(pruneCandidates(inventory?.entries ?? [], plan.map(resolvedId)))) {
+    const info = await conn.discovery.lookup(id.group, id.version, id.kind);
+    const live = info ? await conn.live.get(info, id.namespace, id.name) : undefined;
+    if (live && labelOf(live, APP_LABEL) === app) out.push({ id, live });
+  }
+  return out;
+}
