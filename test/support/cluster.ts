@@ -42,10 +42,14 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `tether` exactly as a user would (bin/tether.js on this Node), never throwing on failure. */
-export function tether(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+/**
+ * Runs `tether` exactly as a user would (bin/tether.js on this Node), never throwing on
+ * failure; `cwd` runs it from another directory.
+ */
+export function tether(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<CliResult> {
   return new Promise((res, rej) => {
     const child = spawn(process.execPath, [resolve(repoRoot, 'bin/tether.js'), ...args], {
+      ...(cwd ? { cwd } : {}),
       env: { ...process.env, KUBECONFIG: kubeconfig(), NO_COLOR: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
