@@ -69,3 +69,32 @@ describe('defaultAppName', () => {
     expect(defaultAppName(repo)).toBe(name);
   });
 });
+
+describe('defaultAppName with a manifests path', () => {
+  const repo = 'https://git.example.com/org/deploy.git';
+
+  it.each([
+    ['apps/shop', 'shop'],
+    ['./apps/shop/', 'shop'],
+    ['apps/shop//', 'shop'],
+    ['./billing', 'billing'],
+    ['clusters/prod/Web_Front', 'web-front'],
+    ['shop', 'shop'],
+  ])('%s -> %s: the last segment of the path wins over the repository', (path, name) => {
+    expect(defaultAppName(repo, path)).toBe(name);
+  });
+
+  it.each(['.', './', '', undefined])('%j falls back to the repository name', (path) => {
+    expect(defaultAppName(repo, path)).toBe('deploy');
+    expect(defaultAppName('git@github.com:org/shop.git', path)).toBe('shop');
+  });
+
+  it('is default when the last segment leaves no usable label', () => {
+    expect(defaultAppName(repo, 'apps/___')).toBe('default');
+  });
+
+  it('names an app built from flags without --app', () => {
+    expect(appFromFlags({ repo, path: './apps/shop/' }).name).toBe('shop');
+    expect(appFromFlags({ repo, path: '.' }).name).toBe('deploy');
+  });
+});
