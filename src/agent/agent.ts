@@ -5,24 +5,56 @@
  */
 import { hostname } from 'node:os';
 import { AuditLog } from '../audit/index.ts';
-import { APP_LABEL, labelOf, MANAGED_SELECTOR } from '../contract.ts';
-import { watchedReader, type LiveTracker } from '../cluster/live.ts';
-import { WatchCache } from '../cluster/watch-cache.ts';
+import type { KubeClient } from '../cluster/client.ts';
 import { parseListen, type TetherConfig } from '../config/index.ts';
 import { redactUrl } from '../errors.ts';
-import { appFromConfig, type App } from '../sync/app.ts';
-import { connect, type Connection } from '../sync/pipeline.ts';
+import { appFromConfig } from '../sync/app.ts';
 import { AppRunner } from './app-runner.ts';
+import { Destinations } from './destinations.ts';
 import { LeaderElector } from './leader.ts';
 import type { Logger } from './logger.ts';
 import { Metrics } from './metrics.ts';
 import { startServer } from './server.ts';
 import { createWebhookHandler, loadWebhookEndpoints } from './webhook.ts';
 
-interface Destination {
-  conn: Connection;
-  cache: WatchCache;
-  tracker: LiveTracker;
+/** The webhook endpoint: verified pushes trigger the apps whose repository and ref they name. */
+async function webhookFor(config: TetherConfig, trigger: (apps: string[]) => void, log: Logger) {
+  return createWebhookHandler({
+    webhooks: await loadWebhookEndpoints(config.webhooks),
+    apps: () =>
+      config.apps.map((a) => ({
+        name: a.name,
+        repo: a.source.repo,
+        ...(a.source.ref ? { ref: a.source.ref } : {}),
+      })),
+    trigger,
+    log: (level, msg, fields) => log[level]({ ...fields, component: 'webhook' }, msg),
+  });
+}
+
+/** Leader election on a Lease; the renew deadline and retry period follow the lease duration. */
+function electorFor(
+  config: TetherConfig,
+  client: KubeClient,
+  identity: string,
+  log: Logger,
+  onStartedLeading: () => void,
+): LeaderElector {
+  const { namespace, leaseName, leaseDurationSeconds } = config.leaderElection;
+  return new LeaderElector(client, {
+    namespace,
+    name: leaseName,
+    identity,
+    leaseDurationSeconds,
+    renewDeadlineSeconds: Math.max(2, Math.floor(leaseDurationSeconds * (2 / 3))),
+    retryPeriodSeconds: Math.max(1, Math.floor(leaseDurationSeconds / 5)),
+    onStartedLeading: () => {
+      log.info({ identity }, 'became leader');
+      onStartedLeading();
+    },
+    onStoppedLeading: () => log.warn({ identity }, 'stopped leading'),
+    log: (level, msg, fields) => log[level]({ ...fields, component: 'leader' }, msg),
+  });
 }
 
 export interface AgentOptions {
@@ -35,7 +67,7 @@ export interface AgentOptions {
 export class Agent {
   readonly port: number;
   private readonly runners: AppRunner[];
-  private readonly destinations: Destination[];
+  private readonly destinations: Destinations;
   private readonly elector: LeaderElector | undefined;
   private readonly audit: AuditLog;
   private readonly closeServer: () => Promise<void>;
@@ -44,7 +76,7 @@ export class Agent {
   private constructor(parts: {
     port: number;
     runners: AppRunner[];
-    destinations: Destination[];
+    destinations: Destinations;
     elector: LeaderElector | undefined;
     audit: AuditLog;
     closeServer: () => Promise<void>;
@@ -65,64 +97,18 @@ export class Agent {
     // A full chain check at start-up: a damaged log is found before the agent builds on it.
     const audit = await AuditLog.open(config.auditLog, { verifyChain: true });
     const byApp = new Map<string, AppRunner>();
-    const destinations = new Map<string, Destination>();
-
-    const destinationFor = async (app: App): Promise<Destination> => {
-      const key = `${app.destination.kubeconfig ?? ''}|${app.destination.context ?? ''}`;
-      const existing = destinations.get(key);
-      if (existing) return existing;
-      const base = await connect({
-        kubeconfig: app.destination.kubeconfig,
-        context: app.destination.context,
-      });
-      const cache = new WatchCache(base.client, {
-        labelSelector: MANAGED_SELECTOR,
-        onChange: (ev) => {
-          const owner = labelOf(ev.object, APP_LABEL);
-          if (owner) byApp.get(owner)?.trigger('watch');
-        },
-        log: (level, msg, fields) => log[level]({ ...fields, component: 'watch' }, msg),
-      });
-      const { live, tracker } = watchedReader(cache, base.client);
-      const d = { conn: { ...base, live }, cache, tracker };
-      destinations.set(key, d);
-      return d;
-    };
-
+    const destinations = new Destinations(log, (app) => byApp.get(app)?.trigger('watch'));
     const identity = opts.identity ?? process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
     let elector: LeaderElector | undefined;
     const mayWrite = () => !elector || elector.isLeader;
 
     for (const appConfig of config.apps) {
       const app = await appFromConfig(appConfig);
-      const d = await destinationFor(app);
-      const runner = new AppRunner({
-        app,
-        conn: d.conn,
-        tracker: d.tracker,
-        audit,
-        metrics,
-        log,
-        mayWrite,
-      });
-      byApp.set(app.name, runner);
+      const { conn, tracker } = await destinations.for(app);
+      byApp.set(app.name, new AppRunner({ app, conn, tracker, audit, metrics, log, mayWrite }));
     }
     const runners = [...byApp.values()];
 
-    const webhooks = await loadWebhookEndpoints(config.webhooks);
-    const webhook = createWebhookHandler({
-      webhooks,
-      apps: () =>
-        config.apps.map((a) => ({
-          name: a.name,
-          repo: a.source.repo,
-          ...(a.source.ref ? { ref: a.source.ref } : {}),
-        })),
-      trigger: (names) => {
-        for (const n of names) byApp.get(n)?.trigger('webhook');
-      },
-      log: (level, msg, fields) => log[level]({ ...fields, component: 'webhook' }, msg),
-    });
     const listen = parseListen(config.listen)!;
     const { server, port } = await startServer(listen.host, listen.port, {
       metrics,
@@ -134,7 +120,11 @@ export class Agent {
         leader: elector ? elector.isLeader : true,
         apps: runners.map((r) => r.status()),
       }),
-      webhook,
+      webhook: await webhookFor(
+        config,
+        (names) => names.forEach((n) => byApp.get(n)?.trigger('webhook')),
+        log,
+      ),
     });
     log.info(
       { port, apps: runners.length, auditLog: config.auditLog },
@@ -142,20 +132,8 @@ export class Agent {
     );
 
     if (config.leaderElection.enabled) {
-      const first = [...destinations.values()][0]!;
-      elector = new LeaderElector(first.conn.client, {
-        namespace: config.leaderElection.namespace,
-        name: config.leaderElection.leaseName,
-        identity,
-        leaseDurationSeconds: config.leaderElection.leaseDurationSeconds,
-        renewDeadlineSeconds: Math.max(2, Math.floor(config.leaderElection.leaseDurationSeconds * (2 / 3))),
-        retryPeriodSeconds: Math.max(1, Math.floor(config.leaderElection.leaseDurationSeconds / 5)),
-        onStartedLeading: () => {
-          log.info({ identity }, 'became leader');
-          for (const r of runners) r.trigger('poll');
-        },
-        onStoppedLeading: () => log.warn({ identity }, 'stopped leading'),
-        log: (level, msg, fields) => log[level]({ ...fields, component: 'leader' }, msg),
+      elector = electorFor(config, destinations.all()[0]!.conn.client, identity, log, () => {
+        for (const r of runners) r.trigger('poll');
       });
       elector.start();
     } else {
@@ -165,7 +143,7 @@ export class Agent {
     return new Agent({
       port,
       runners,
-      destinations: [...destinations.values()],
+      destinations,
       elector,
       audit,
       log,
@@ -194,10 +172,7 @@ export class Agent {
         .release()
         .catch((e: unknown) => this.log.warn({ err: redactUrl(String(e)) }, 'could not release the lease'));
     this.elector?.stop();
-    for (const d of this.destinations) {
-      d.cache.stop();
-      d.conn.client.close();
-    }
+    this.destinations.stop();
     await this.closeServer();
     await this.audit.close();
   }
