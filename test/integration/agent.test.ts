@@ -10,22 +10,15 @@ import { readAuditLog, verifyAuditLog } from '../../src/audit/index.ts';
 import { startAgent, waitFor, type RunningAgent } from '../support/agent.ts';
 import { apiServerRequests, createNamespace, kubectl, tether } from '../support/cluster.ts';
 import { GitServer } from '../support/git-server.ts';
+import { configMap, deployment, toYaml } from '../support/objects.ts';
 
-const deployment = (replicas = 2, image = 'nginx:1.27') => `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: ${replicas}
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, image: "${image}"}]}
-`;
+const deploymentYaml = (replicas = 2, image = 'nginx:1.27') =>
+  toYaml(deployment({ name: 'web', replicas, image, container: { name: 'web' } }));
 const configMaps = (n: number, value = 'v1') =>
   Object.fromEntries(
     Array.from({ length: n }, (_, i) => [
       `app/cm-${String(i).padStart(3, '0')}.yaml`,
-      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-${i}}\ndata: {key: "${value}"}\n`,
+      toYaml(configMap({ name: `cm-${i}`, data: { key: value } })),
     ]),
   );
 
@@ -117,7 +110,7 @@ describe('tether agent', () => {
     );
 
     const second = repo.commit(
-      { 'app/cm-007.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-7}\ndata: {key: "v2"}\n' },
+      { 'app/cm-007.yaml': toYaml(configMap({ name: 'cm-7', data: { key: 'v2' } })) },
       'change one',
     );
     await waitFor(
@@ -166,7 +159,7 @@ describe('tether agent', () => {
 
   it('replaces itself (same pid) with a Node tuned for a small footprint, unless told not to', async () => {
     const ns = await namespace('tuned');
-    git.createRepo('tuned').commit({ 'app/web.yaml': deployment(1) }, 'web');
+    git.createRepo('tuned').commit({ 'app/web.yaml': deploymentYaml(1) }, 'web');
     const proc = (pid: number | undefined, what: 'cmdline' | 'environ') =>
       readFileSync(`/proc/${pid}/${what}`, 'utf8').split('\0');
     const tuned = await agent({ apps: app('tuned', git.url('tuned'), ns) });
@@ -188,7 +181,7 @@ describe('tether agent', () => {
   it('reverts kubectl scale in apply mode and audits it with the kubectl manager', async () => {
     const ns = await namespace('heal');
     const repo = git.createRepo('heal');
-    const sha = repo.commit({ 'app/web.yaml': deployment(2) }, 'web');
+    const sha = repo.commit({ 'app/web.yaml': deploymentYaml(2) }, 'web');
     const a = await agent({ apps: app('heal', git.url('heal'), ns, { interval: '10m' }) });
     await waitFor(async () => (await a.status()).apps[0]!.lastAppliedCommit === sha, 30_000, 'first apply');
     await sleep(500);
@@ -219,7 +212,7 @@ describe('tether agent', () => {
   it('reports kubectl scale in report mode without reverting it', async () => {
     const ns = await namespace('report');
     const repo = git.createRepo('report');
-    repo.commit({ 'app/web.yaml': deployment(2) }, 'web');
+    repo.commit({ 'app/web.yaml': deploymentYaml(2) }, 'web');
     expect(
       (await tether(['sync', '--repo', git.url('report'), '--path', 'app', '-n', ns, '--app', 'report']))
         .code,
@@ -244,7 +237,7 @@ describe('tether agent', () => {
   it('applies a push at once on a signed webhook, and refuses a badly signed one', async () => {
     const ns = await namespace('hook');
     const repo = git.createRepo('hook');
-    const first = repo.commit({ 'app/web.yaml': deployment(1) }, 'web');
+    const first = repo.commit({ 'app/web.yaml': deploymentYaml(1) }, 'web');
     const secretFile = join(git.root, 'hook-secret');
     writeFileSync(secretFile, 'hook-secret-value\n');
     const a = await agent({
@@ -252,7 +245,7 @@ describe('tether agent', () => {
       extra: `webhooks:\n  - {name: github, type: github, secretFile: ${secretFile}}\n`,
     });
     await waitFor(async () => (await a.status()).apps[0]!.lastAppliedCommit === first, 30_000, 'first apply');
-    const second = repo.commit({ 'app/web.yaml': deployment(3) }, 'scale up');
+    const second = repo.commit({ 'app/web.yaml': deploymentYaml(3) }, 'scale up');
     const body = JSON.stringify({ ref: 'refs/heads/main', repository: { clone_url: git.url('hook') } });
     const post = (signature: string) =>
       fetch(`${a.url}/webhook/github`, {
@@ -284,7 +277,7 @@ describe('tether agent', () => {
   it('keeps the audit chain whole when the agent is killed with SIGKILL during appends', async () => {
     const ns = await namespace('kill');
     const repo = git.createRepo('kill');
-    repo.commit({ 'app/web.yaml': deployment(1) }, 'web');
+    repo.commit({ 'app/web.yaml': deploymentYaml(1) }, 'web');
     const a = await agent({ apps: app('kill', git.url('kill'), ns, { interval: '10m' }) });
     await waitFor(async () => (await a.status()).apps[0]!.lastAppliedCommit, 30_000, 'first apply');
     // Drift again and again: every heal appends a record; kill in the middle of that.
@@ -308,7 +301,7 @@ describe('tether agent', () => {
   it('refuses a broken commit with a clear record, keeps the previous commit in force, and recovers', async () => {
     const ns = await namespace('refuse');
     const repo = git.createRepo('refuse');
-    const good = repo.commit({ 'app/web.yaml': deployment(2) }, 'web');
+    const good = repo.commit({ 'app/web.yaml': deploymentYaml(2) }, 'web');
     const a = await agent({ apps: app('refuse', git.url('refuse'), ns, { interval: '1s' }) });
     await waitFor(async () => (await a.status()).apps[0]!.lastAppliedCommit === good, 30_000, 'first apply');
     const bad = repo.commit(
@@ -332,7 +325,7 @@ describe('tether agent', () => {
     // The previous commit stays in force: drift is still healed.
     await kubectl(['-n', ns, 'scale', 'deployment', 'web', '--replicas=6']);
     await waitFor(async () => (await replicas(ns)) === 2, 10_000, 'healed under the previous commit');
-    const fixed = repo.commit({ 'app/broken.yaml': null, 'app/web.yaml': deployment(3) }, 'fix');
+    const fixed = repo.commit({ 'app/broken.yaml': null, 'app/web.yaml': deploymentYaml(3) }, 'fix');
     await waitFor(
       async () => (await a.status()).apps[0]!.lastAppliedCommit === fixed,
       10_000,
@@ -345,7 +338,7 @@ describe('tether agent', () => {
   it('lets only the leader write, and hands over within the lease duration when it dies', async () => {
     const ns = await namespace('lease');
     const repo = git.createRepo('lease');
-    const first = repo.commit({ 'app/web.yaml': deployment(1) }, 'web');
+    const first = repo.commit({ 'app/web.yaml': deploymentYaml(1) }, 'web');
     const extra = `leaderElection: {enabled: true, namespace: ${ns}, leaseName: tether, leaseDurationSeconds: 5}\n`;
     const apps = app('lease', git.url('lease'), ns, { interval: '1s' });
     const one = await agent({ apps, extra, env: { POD_NAME: 'agent-one' } });
@@ -375,7 +368,7 @@ describe('tether agent', () => {
     const killedAt = Date.now();
     await waitFor(async () => (await two.status()).leader, 15_000, 'standby takes over');
     expect(Date.now() - killedAt).toBeLessThan(5000 + 3000);
-    const second = repo.commit({ 'app/web.yaml': deployment(2) }, 'scale');
+    const second = repo.commit({ 'app/web.yaml': deploymentYaml(2) }, 'scale');
     await waitFor(
       async () => (await two.status()).apps[0]!.lastAppliedCommit === second,
       15_000,

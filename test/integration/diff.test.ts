@@ -6,21 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitServer, type Repo } from '../support/git-server.ts';
 import { startAgent, waitFor } from '../support/agent.ts';
 import { createNamespace, kubectl, tether } from '../support/cluster.ts';
+import { configMap, deployment, secret, toYaml } from '../support/objects.ts';
 
-const deployment = (image: string) => `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers: [{name: web, image: "${image}"}]
-`;
-const configMap = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: legacy}\ndata: {a: "1"}\n`;
-const secret = (v: string) =>
-  `apiVersion: v1\nkind: Secret\nmetadata: {name: creds}\nstringData: {password: "${v}"}\n`;
+const deploymentYaml = (image: string) =>
+  toYaml(deployment({ name: 'web', replicas: 1, image, container: { name: 'web' } }));
+const legacyYaml = toYaml(configMap({ name: 'legacy', data: { a: '1' } }));
+const secretYaml = (v: string) => toYaml(secret({ name: 'creds', stringData: { password: v } }));
 
 interface DiffJson {
   commit: string;
@@ -60,9 +51,9 @@ describe('tether diff', () => {
     ];
     repo.commit(
       {
-        'app/web.yaml': deployment('nginx:1.27'),
-        'app/legacy.yaml': configMap,
-        'app/secret.yaml': secret('old-pass-123'),
+        'app/web.yaml': deploymentYaml('nginx:1.27'),
+        'app/legacy.yaml': legacyYaml,
+        'app/secret.yaml': secretYaml('old-pass-123'),
       },
       'base',
     );
@@ -73,8 +64,14 @@ describe('tether diff', () => {
     repo.git(['commit', '-q', '-m', 'drop legacy config']);
     repo.git(['push', '-q', 'origin', 'feature']);
     const fs = await import('node:fs');
-    fs.writeFileSync(`${repo.git(['rev-parse', '--show-toplevel'])}/app/web.yaml`, deployment('nginx:1.28'));
-    fs.writeFileSync(`${repo.git(['rev-parse', '--show-toplevel'])}/app/secret.yaml`, secret('new-pass-456'));
+    fs.writeFileSync(
+      `${repo.git(['rev-parse', '--show-toplevel'])}/app/web.yaml`,
+      deploymentYaml('nginx:1.28'),
+    );
+    fs.writeFileSync(
+      `${repo.git(['rev-parse', '--show-toplevel'])}/app/secret.yaml`,
+      secretYaml('new-pass-456'),
+    );
     repo.git(['commit', '-q', '-am', 'bump nginx and rotate']);
     repo.git(['push', '-q', 'origin', 'feature']);
   });

@@ -13,27 +13,24 @@ import {
   valueAt,
 } from '../../src/fieldset/index.ts';
 import { createNamespace, kubectl, kubectlJson } from '../support/cluster.ts';
+import { deployment, toYaml } from '../support/objects.ts';
 
-const deployment = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  labels: {app.kubernetes.io/name: web}
-  finalizers: [example.com/keep]
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers:
-        - name: web
-          image: nginx:1.27
-          ports: [{containerPort: 80, protocol: TCP}, {containerPort: 53, protocol: UDP}]
-          env: [{name: MODE, value: fast}]
-        - name: sidecar
-          image: busybox
-`;
+/** Two containers, keyed list items of both kinds, a dotted label and a finalizer. */
+const web = deployment({
+  name: 'web',
+  labels: { 'app.kubernetes.io/name': 'web' },
+  replicas: 2,
+  container: {
+    name: 'web',
+    ports: [
+      { containerPort: 80, protocol: 'TCP' },
+      { containerPort: 53, protocol: 'UDP' },
+    ],
+    env: [{ name: 'MODE', value: 'fast' }],
+  },
+});
+web.metadata.finalizers = ['example.com/keep'];
+web.spec.template.spec.containers.push({ name: 'sidecar', image: 'busybox' });
 
 describe('managedFields from the real API server', () => {
   let ns: { name: string; cleanup: () => Promise<void> };
@@ -41,7 +38,10 @@ describe('managedFields from the real API server', () => {
 
   beforeAll(async () => {
     ns = await createNamespace('mf');
-    await kubectl(['-n', ns.name, 'apply', '--server-side', '--field-manager=tether', '-f', '-'], deployment);
+    await kubectl(
+      ['-n', ns.name, 'apply', '--server-side', '--field-manager=tether', '-f', '-'],
+      toYaml(web),
+    );
     await kubectl(['-n', ns.name, 'scale', 'deployment', 'web', '--replicas=3']);
     await kubectl(['-n', ns.name, 'label', 'deployment', 'web', 'example.com/team=a']);
     await kubectl(['-n', ns.name, 'set', 'env', 'deployment/web', '-c', 'sidecar', 'DEBUG=1']);

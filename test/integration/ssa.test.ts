@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GitServer, type Repo } from '../support/git-server.ts';
 import { createNamespace, kubectl, kubectlJson, tether, type CliResult } from '../support/cluster.ts';
+import { configMap, deployment, octal, service, toYaml } from '../support/objects.ts';
 
 interface DriftJson {
   commit: string;
@@ -22,36 +23,38 @@ interface DriftJson {
   }[];
 }
 
-const deployment = (
+/**
+ * The Deployment of these scenarios: a quantity the server rewrites ("0.5" -> 500m), a port
+ * and an octal file mode, so "no drift right after a sync" covers the server's normalisation.
+ */
+const webDeployment = (
   name: string,
-  opts: { replicas?: number; image?: string; labels?: string } = {},
-) => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: ${name}
-  labels: {app: ${name}${opts.labels ?? ''}}
-spec:
-  replicas: ${opts.replicas ?? 2}
-  selector:
-    matchLabels: {app: ${name}}
-  template:
-    metadata:
-      labels: {app: ${name}}
-    spec:
-      containers:
-        - name: main
-          image: ${opts.image ?? 'nginx:1.27'}
-          ports: [{containerPort: 8080}]
-          resources:
-            requests: {cpu: "0.5", memory: 1Gi}
-            limits: {cpu: 1000m}
-      volumes:
-        - name: cfg
-          configMap: {name: ${name}, defaultMode: 0644}
-`;
+  opts: {
+    replicas?: number;
+    image?: string;
+    labels?: Record<string, string>;
+    podLabels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  } = {},
+) =>
+  deployment({
+    name,
+    labels: { app: name, ...opts.labels },
+    annotations: opts.annotations,
+    replicas: opts.replicas ?? 2,
+    image: opts.image,
+    podLabels: opts.podLabels,
+    container: {
+      ports: [{ containerPort: 8080 }],
+      resources: { requests: { cpu: '0.5', memory: '1Gi' }, limits: { cpu: '1000m' } },
+    },
+    podSpec: { volumes: [{ name: 'cfg', configMap: { name, defaultMode: octal(0o644) } }] },
+  });
+const deploymentYaml = (name: string, opts: Parameters<typeof webDeployment>[1] = {}) =>
+  toYaml(webDeployment(name, opts));
 
-const configMap = (name: string, value: string) =>
-  `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  key: ${JSON.stringify(value)}\n`;
+const configMapYaml = (name: string, value: string, annotations?: Record<string, string>) =>
+  toYaml(configMap({ name, annotations, data: { key: value } }));
 
 describe('SSA engine', () => {
   let git: GitServer;
@@ -102,8 +105,10 @@ describe('SSA engine', () => {
 
   it('reports no drift right after a sync: defaults, quantities and octal modes are normalised by the server', async () => {
     commit({
-      'web.yaml': deployment('web'),
-      'svc.yaml': `apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {app: web}\n  ports: [{port: 80, targetPort: 8080}]\n`,
+      'web.yaml': deploymentYaml('web'),
+      'svc.yaml': toYaml(
+        service({ name: 'web', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] }),
+      ),
     });
     expect((await sync()).code).toBe(0);
     const { code, json } = await drift();
@@ -116,7 +121,7 @@ describe('SSA engine', () => {
   });
 
   it('shows kubectl scale as drift owned by kubectl (Update), and sync reverts it', async () => {
-    commit({ 'web.yaml': deployment('web') });
+    commit({ 'web.yaml': deploymentYaml('web') });
     await sync();
     await kubectl(['-n', ns.name, 'scale', 'deployment', 'web', '--replicas=5']);
     const { code, json } = await drift();
@@ -142,7 +147,7 @@ describe('SSA engine', () => {
   });
 
   it('ignores labels and annotations Git does not set, but reports a changed label Git sets', async () => {
-    commit({ 'web.yaml': deployment('web', { labels: ', tier: front' }) });
+    commit({ 'web.yaml': deploymentYaml('web', { labels: { tier: 'front' } }) });
     await sync();
     await kubectl(['-n', ns.name, 'label', 'deployment', 'web', 'oncall=alice']);
     await kubectl(['-n', ns.name, 'annotate', 'deployment', 'web', 'note=hand-made']);
@@ -160,9 +165,9 @@ describe('SSA engine', () => {
   });
 
   it('reports a field another server-side applier owns as a conflict, leaves it, and still applies the rest', async () => {
-    commit({ 'web.yaml': deployment('web'), 'cm.yaml': configMap('settings', 'v1') });
+    commit({ 'web.yaml': deploymentYaml('web'), 'cm.yaml': configMapYaml('settings', 'v1') });
     await sync();
-    const theirs = deployment('web', { image: 'nginx:1.28-platform' });
+    const theirs = deploymentYaml('web', { image: 'nginx:1.28-platform' });
     await kubectl(
       [
         '-n',
@@ -176,7 +181,7 @@ describe('SSA engine', () => {
       ],
       theirs,
     );
-    commit({ 'cm.yaml': configMap('settings', 'v2') });
+    commit({ 'cm.yaml': configMapYaml('settings', 'v2') });
     const { code, json } = await drift();
     expect(code).toBe(1);
     const web = object(json, 'Deployment', 'web');
@@ -206,7 +211,7 @@ describe('SSA engine', () => {
   });
 
   it('takes a conflicting field over with conflict policy force, and says so', async () => {
-    commit({ 'web.yaml': deployment('web') });
+    commit({ 'web.yaml': deploymentYaml('web') });
     await sync();
     await kubectl(
       [
@@ -219,7 +224,7 @@ describe('SSA engine', () => {
         '-f',
         '-',
       ],
-      deployment('web', { image: 'nginx:1.28-platform' }),
+      deploymentYaml('web', { image: 'nginx:1.28-platform' }),
     );
     const r = await sync(['--force']);
     expect(r.stdout).toMatch(
@@ -239,7 +244,7 @@ describe('SSA engine', () => {
   });
 
   it('with an ignore rule, never reports nor overwrites replicas an autoscaler-style manager owns', async () => {
-    commit({ 'web.yaml': deployment('web') });
+    commit({ 'web.yaml': deploymentYaml('web') });
     await sync();
     await kubectl([
       '-n',
@@ -312,7 +317,11 @@ spec:
   });
 
   it('prunes exactly the objects of a deleted file, and nothing Tether never applied', async () => {
-    commit({ 'a.yaml': configMap('a', '1'), 'b.yaml': configMap('b', '1'), 'c.yaml': configMap('c', '1') });
+    commit({
+      'a.yaml': configMapYaml('a', '1'),
+      'b.yaml': configMapYaml('b', '1'),
+      'c.yaml': configMapYaml('c', '1'),
+    });
     await sync(['--prune']);
     await kubectl(['-n', ns.name, 'create', 'configmap', 'hand-made', '--from-literal=x=y']);
     commit({ 'c.yaml': null });
@@ -326,7 +335,7 @@ spec:
   });
 
   it('reports an object removed from Git as orphaned when prune is off', async () => {
-    commit({ 'a.yaml': configMap('a', '1'), 'b.yaml': configMap('b', '1') });
+    commit({ 'a.yaml': configMapYaml('a', '1'), 'b.yaml': configMapYaml('b', '1') });
     await sync();
     commit({ 'b.yaml': null });
     await sync();
@@ -336,12 +345,13 @@ spec:
   });
 
   it('writes and prunes nothing when a commit has a broken file or a failing dry-run', async () => {
-    commit({ 'a.yaml': configMap('a', '1'), 'b.yaml': configMap('b', '1') });
+    commit({ 'a.yaml': configMapYaml('a', '1'), 'b.yaml': configMapYaml('b', '1') });
     await sync(['--prune']);
-    commit({ 'b.yaml': null, 'a.yaml': configMap('a', '2'), 'broken.yaml': 'kind: [unclosed\n' });
+    commit({ 'b.yaml': null, 'a.yaml': configMapYaml('a', '2'), 'broken.yaml': 'kind: [unclosed\n' });
     let r = await tether(['sync', ...args(['--prune'])]);
     expect(r.code).not.toBe(0);
-    commit({ 'broken.yaml': deployment('bad').replace('replicas: 2', 'replicas: many') });
+    const bad = webDeployment('bad');
+    commit({ 'broken.yaml': toYaml({ ...bad, spec: { ...bad.spec, replicas: 'many' } }) });
     r = await tether(['sync', ...args(['--prune'])]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/broken\.yaml:1:1.*replicas/);
@@ -351,7 +361,11 @@ spec:
   });
 
   it('refuses to prune more than half of the app unless allowed', async () => {
-    commit({ 'a.yaml': configMap('a', '1'), 'b.yaml': configMap('b', '1'), 'c.yaml': configMap('c', '1') });
+    commit({
+      'a.yaml': configMapYaml('a', '1'),
+      'b.yaml': configMapYaml('b', '1'),
+      'c.yaml': configMapYaml('c', '1'),
+    });
     await sync(['--prune']);
     commit({ 'b.yaml': null, 'c.yaml': null });
     const refused = await tether(['sync', ...args(['--prune'])]);
@@ -365,12 +379,9 @@ spec:
 
   it('keeps an object annotated tether.dev/prune: "false" when its file is deleted', async () => {
     commit({
-      'a.yaml': configMap('a', '1'),
-      'keep.yaml': configMap('keep', '1').replace(
-        'name: keep',
-        'name: keep\n  annotations: {tether.dev/prune: "false"}',
-      ),
-      'c.yaml': configMap('c', '1'),
+      'a.yaml': configMapYaml('a', '1'),
+      'keep.yaml': configMapYaml('keep', '1', { 'tether.dev/prune': 'false' }),
+      'c.yaml': configMapYaml('c', '1'),
     });
     await sync(['--prune']);
     commit({ 'keep.yaml': null });
@@ -380,19 +391,16 @@ spec:
   });
 
   it('reports an immutable-field change clearly, and recreates only when allowed', async () => {
-    commit({ 'web.yaml': deployment('web') });
+    commit({ 'web.yaml': deploymentYaml('web') });
     await sync();
-    const changed = deployment('web').replaceAll('{app: web}', '{app: web2}');
-    commit({ 'web.yaml': changed });
+    const changed = { labels: { app: 'web2' }, podLabels: { app: 'web2' } };
+    commit({ 'web.yaml': deploymentYaml('web', changed) });
     const refused = await tether(['sync', ...args()]);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/web\.yaml:1:1: .*immutable.*tether\.dev\/recreate/);
     const uid = await kubectl(['-n', ns.name, 'get', 'deploy', 'web', '-o', 'jsonpath={.metadata.uid}']);
     commit({
-      'web.yaml': changed.replace(
-        '  name: web\n',
-        '  name: web\n  annotations: {tether.dev/recreate: "true"}\n',
-      ),
+      'web.yaml': deploymentYaml('web', { ...changed, annotations: { 'tether.dev/recreate': 'true' } }),
     });
     const r = await sync();
     expect(r.stdout).toMatch(/configured\s+apps\/v1 Deployment \S+\/web .*recreated/);
@@ -411,14 +419,8 @@ spec:
 
   it('respects tether.dev/apply: create-only and ignore', async () => {
     commit({
-      'once.yaml': configMap('once', '1').replace(
-        'name: once',
-        'name: once\n  annotations: {tether.dev/apply: create-only}',
-      ),
-      'never.yaml': configMap('never', '1').replace(
-        'name: never',
-        'name: never\n  annotations: {tether.dev/apply: ignore}',
-      ),
+      'once.yaml': configMapYaml('once', '1', { 'tether.dev/apply': 'create-only' }),
+      'never.yaml': configMapYaml('never', '1', { 'tether.dev/apply': 'ignore' }),
     });
     let r = await sync();
     expect(r.stdout).toMatch(/created\s+v1 ConfigMap \S+\/once/);

@@ -5,41 +5,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitServer, type Repo } from '../support/git-server.ts';
 import { createNamespace, kubectl, kubectlJson, tether } from '../support/cluster.ts';
+import { configMap, deployment, toYaml } from '../support/objects.ts';
 
 const creds = { username: 'deployer', password: 's3cret-Pa55' };
 
-function configMap(name: string, data: Record<string, string>): string {
-  return [
-    'apiVersion: v1',
-    'kind: ConfigMap',
-    'metadata:',
-    `  name: ${name}`,
-    'data:',
-    ...Object.entries(data).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`),
-    '',
-  ].join('\n');
-}
+const configMapYaml = (name: string, data: Record<string, string>) => toYaml(configMap({ name, data }));
 
-function deployment(name: string, image: string, replicas = 1): string {
-  return `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: ${name}
-spec:
-  replicas: ${replicas}
-  selector:
-    matchLabels: {app: ${name}}
-  template:
-    metadata:
-      labels: {app: ${name}}
-    spec:
-      containers:
-        - name: main
-          image: ${image}
-          resources:
-            requests: {cpu: 100m}
-`;
-}
+/** The Deployment of these tests: one container with a CPU request. */
+const appDeployment = (name: string, image: string, replicas = 1) =>
+  deployment({ name, image, replicas, container: { resources: { requests: { cpu: '100m' } } } });
 
 interface ManagedFields {
   metadata: { managedFields?: { manager: string; operation: string }[]; labels?: Record<string, string> };
@@ -68,9 +42,9 @@ describe('tether sync', () => {
   it('applies a commit from an HTTP remote with Basic auth, then reports unchanged, then configured', async () => {
     const sha = repo.commit(
       {
-        'apps/web/config.yaml': configMap('web-config', { LOG_LEVEL: 'info' }),
-        'apps/web/deploy.yaml': deployment('web', 'nginx:1.27'),
-        'apps/other/ignored.yaml': configMap('not-synced', { a: 'b' }),
+        'apps/web/config.yaml': configMapYaml('web-config', { LOG_LEVEL: 'info' }),
+        'apps/web/deploy.yaml': toYaml(appDeployment('web', 'nginx:1.27')),
+        'apps/other/ignored.yaml': configMapYaml('not-synced', { a: 'b' }),
       },
       'first',
     );
@@ -97,7 +71,7 @@ describe('tether sync', () => {
     expect(second.stdout).toMatch(/unchanged\s+v1 ConfigMap .*web-config/);
     expect(second.stdout).toMatch(/unchanged\s+apps\/v1 Deployment .*web/);
 
-    repo.commit({ 'apps/web/config.yaml': configMap('web-config', { LOG_LEVEL: 'debug' }) }, 'more logs');
+    repo.commit({ 'apps/web/config.yaml': configMapYaml('web-config', { LOG_LEVEL: 'debug' }) }, 'more logs');
     const third = await tether(['sync', '--repo', url, '--path', 'apps/web', '-n', ns.name]);
     expect(third.code, third.stderr).toBe(0);
     expect(third.stdout).toMatch(/configured\s+v1 ConfigMap .*web-config/);
@@ -110,7 +84,7 @@ describe('tether sync', () => {
     const other = await createNamespace('local');
     try {
       const sha = repo.commit(
-        { 'apps/local/cm.yaml': configMap('web-config', { LOG_LEVEL: 'debug' }) },
+        { 'apps/local/cm.yaml': configMapYaml('web-config', { LOG_LEVEL: 'debug' }) },
         'local',
       );
       const r = await tether([
@@ -158,7 +132,7 @@ describe('tether sync', () => {
   it('writes nothing when one file of the commit is invalid YAML, naming the file, line and commit', async () => {
     const sha = repo.commit(
       {
-        'apps/bad/a-good.yaml': configMap('good-one', { a: '1' }),
+        'apps/bad/a-good.yaml': configMapYaml('good-one', { a: '1' }),
         'apps/bad/b-broken.yaml':
           'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: broken\ndata:\n  key: "unclosed\n',
       },
@@ -173,14 +147,12 @@ describe('tether sync', () => {
   });
 
   it('writes nothing when the API server rejects one object, naming its file', async () => {
+    const bad = appDeployment('bad', 'nginx:1.27');
     repo.commit(
       {
-        'apps/rejected/a-good.yaml': configMap('also-good', { a: '1' }),
+        'apps/rejected/a-good.yaml': configMapYaml('also-good', { a: '1' }),
         // `replicas` must be an integer: strict field validation rejects it at dry-run.
-        'apps/rejected/b-deploy.yaml': deployment('bad', 'nginx:1.27').replace(
-          'replicas: 1',
-          'replicas: "two"',
-        ),
+        'apps/rejected/b-deploy.yaml': toYaml({ ...bad, spec: { ...bad.spec, replicas: 'two' } }),
       },
       'rejected',
     );

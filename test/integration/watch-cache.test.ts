@@ -13,6 +13,7 @@ import { KubeClient } from '../../src/cluster/client.ts';
 import { Discovery, type ResourceInfo } from '../../src/cluster/discovery.ts';
 import { WatchCache, type ChangeEvent } from '../../src/cluster/watch-cache.ts';
 import { createNamespace, kubeconfig, kubectl } from '../support/cluster.ts';
+import { configMap } from '../support/objects.ts';
 
 /** Polls until `check` passes or `ms` elapse; returns the time it took. */
 async function within(ms: number, check: () => void): Promise<number> {
@@ -78,7 +79,7 @@ const countOf = (client: KubeClient, verb: string): number =>
   client.requestCounts().find((c) => c.verb === verb && !c.dryRun)?.count ?? 0;
 
 const cm = (name: string, ns: string, data: Record<string, string>, labels: Record<string, string> = {}) =>
-  JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, labels }, data });
+  JSON.stringify(configMap({ name, namespace: ns, labels, data }));
 
 describe('watch cache', () => {
   let ns: { name: string; cleanup: () => Promise<void> };

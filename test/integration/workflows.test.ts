@@ -12,19 +12,12 @@ import { readAuditLog } from '../../src/audit/index.ts';
 import { startAgent, waitFor } from '../support/agent.ts';
 import { createNamespace, kubectl, tether } from '../support/cluster.ts';
 import { GitServer } from '../support/git-server.ts';
+import { configMap, deployment, toYaml } from '../support/objects.ts';
 
 const exec = promisify(execFile);
 
-const deployment = (name: string, image: string, replicas = 1) => `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ${name}}
-spec:
-  replicas: ${replicas}
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}}}
-    spec: {containers: [{name: main, image: "${image}"}]}
-`;
+const deploymentYaml = (name: string, image: string, replicas = 1) =>
+  toYaml(deployment({ name, image, replicas }));
 
 describe('CI and rollback workflows', () => {
   let git: GitServer;
@@ -41,10 +34,13 @@ describe('CI and rollback workflows', () => {
     const ns = await createNamespace('ci');
     cleanups.push(ns.cleanup);
     const repo = git.createRepo('ci');
-    // Two objects in one file: the annotation must point at the second document's line.
+    // Two objects in one file: the annotation must point at the second document's line, the
+    // one after the first document and its `---`.
+    const api = deploymentYaml('api', 'nginx:1.27');
+    const workerLine = api.split('\n').length + 1;
     repo.commit({
-      'app/workloads.yaml': `${deployment('api', 'nginx:1.27')}---\n${deployment('worker', 'busybox:1.36', 2)}`,
-      'app/config.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: "1"}\n',
+      'app/workloads.yaml': `${api}---\n${deploymentYaml('worker', 'busybox:1.36', 2)}`,
+      'app/config.yaml': toYaml(configMap({ name: 'settings', data: { a: '1' } })),
     });
     const url = git.url('ci', { username: 'ci', password: 'ci-Pa55' });
     const args = ['--repo', url, '--path', 'app', '-n', ns.name, '--app', 'ci'];
@@ -71,7 +67,7 @@ describe('CI and rollback workflows', () => {
     ];
     expect(failures.map((f) => `${f[1]} ${f[2]} ${f[3]}:${f[4]}`)).toEqual([
       `apps/v1 Deployment ${ns.name}/api app/workloads.yaml:1`,
-      `apps/v1 Deployment ${ns.name}/worker app/workloads.yaml:11`,
+      `apps/v1 Deployment ${ns.name}/worker app/workloads.yaml:${workerLine}`,
     ]);
     expect(failures[0]![6]).toContain(
       '.spec.template.spec.containers[name=main].image: git &quot;nginx:1.27&quot;, live &quot;nginx:hotfix&quot;; kubectl-set',
@@ -88,7 +84,9 @@ describe('CI and rollback workflows', () => {
       /^::warning file=app\/workloads.yaml,line=1,title=drifted%3A apps\/v1 Deployment .*\/api::.*containers\[name=main\]\.image \(kubectl-set\)/,
     );
     expect(notes[1]).toMatch(
-      /^::warning file=app\/workloads.yaml,line=11,title=drifted%3A apps\/v1 Deployment .*\/worker::.*\.spec\.replicas \(kubectl\)/,
+      new RegExp(
+        `^::warning file=app/workloads.yaml,line=${workerLine},title=drifted%3A apps/v1 Deployment .*/worker::.*\\.spec\\.replicas \\(kubectl\\)`,
+      ),
     );
     const md = readFileSync(summary, 'utf8');
     expect(md).toContain('### Drift at');
@@ -102,7 +100,7 @@ describe('CI and rollback workflows', () => {
     const ns = await createNamespace('rollback');
     cleanups.push(ns.cleanup);
     const repo = git.createRepo('rollback');
-    const good = repo.commit({ 'app/web.yaml': deployment('web', 'nginx:1.27', 2) }, 'web 1.27');
+    const good = repo.commit({ 'app/web.yaml': deploymentYaml('web', 'nginx:1.27', 2) }, 'web 1.27');
     const url = git.url('rollback', { username: 'ci', password: 'ci-Pa55' });
     const agent = await startAgent({
       apps: `  - name: rollback
@@ -117,7 +115,7 @@ describe('CI and rollback workflows', () => {
       30_000,
       'first apply',
     );
-    const bad = repo.commit({ 'app/web.yaml': deployment('web', 'nginx:broken', 0) }, 'a bad release');
+    const bad = repo.commit({ 'app/web.yaml': deploymentYaml('web', 'nginx:broken', 0) }, 'a bad release');
     await waitFor(
       async () => (await agent.status()).apps[0]!.lastAppliedCommit === bad,
       15_000,

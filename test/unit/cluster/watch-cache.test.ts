@@ -8,6 +8,7 @@ import type { KubeClient, RequestSpec, StreamSpec } from '../../../src/cluster/c
 import type { ResourceInfo } from '../../../src/cluster/discovery.ts';
 import { ApiStatusError, ApiUnreachableError } from '../../../src/cluster/errors.ts';
 import { WatchCache, type ChangeEvent } from '../../../src/cluster/watch-cache.ts';
+import { configMap } from '../../support/objects.ts';
 
 const info: ResourceInfo = {
   group: '',
@@ -18,11 +19,7 @@ const info: ResourceInfo = {
   verbs: ['list', 'watch'],
 };
 
-const obj = (name: string, rv: string) => ({
-  apiVersion: 'v1',
-  kind: 'ConfigMap',
-  metadata: { name, namespace: 'ns', resourceVersion: rv },
-});
+const obj = (name: string, rv: string) => configMap({ name, namespace: 'ns', resourceVersion: rv });
 const line = (type: string, object: unknown): string => JSON.stringify({ type, object }) + '\n';
 
 type ListReply = { metadata: { resourceVersion: string; continue?: string }; items: unknown[] } | Error;

@@ -6,6 +6,7 @@ import {
   isFieldIgnored,
 } from '../../../src/diff/index.ts';
 import { parsePath } from '../../../src/fieldset/index.ts';
+import { kubeObject } from '../../support/objects.ts';
 
 describe('ignore rules', () => {
   it('rejects an empty rule and a bad path, naming the rule', () => {
@@ -25,7 +26,7 @@ describe('ignore rules', () => {
       { names: ['shop/web'], managers: ['e'] },
       { names: ['other/web'], managers: ['f'] },
     ]);
-    const obj = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'shop' } };
+    const obj = kubeObject('apps/v1', 'Deployment', { name: 'web', namespace: 'shop' });
     expect(ignoreRulesFor(rules, obj).map((r) => r.rule.managers?.[0])).toEqual(['a', 'b', 'd', 'e']);
   });
 

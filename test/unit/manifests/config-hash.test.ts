@@ -1,49 +1,49 @@
 import { describe, expect, it } from 'vitest';
 import { CONFIG_HASH_ANNOTATION, loadManifests } from '../../../src/manifests/index.ts';
 import type { Manifest } from '../../../src/manifests/index.ts';
+import { configMap, deployment, secret, toYaml } from '../../support/objects.ts';
 import { COMMIT, file } from './helpers.ts';
 
-const podSpec = `
-      imagePullSecrets: [{name: pull}]
-      volumes:
-        - name: config
-          configMap: {name: app-config}
-        - name: creds
-          secret: {secretName: app-secret}
-        - name: projected
-          projected:
-            sources:
-              - configMap: {name: projected-config}
-              - secret: {name: projected-secret}
-      initContainers:
-        - name: init
-          image: busybox
-          envFrom: [{configMapRef: {name: init-env}}]
-      containers:
-        - name: app
-          image: app
-          env:
-            - name: A
-              valueFrom: {configMapKeyRef: {name: env-config, key: a}}
-            - name: B
-              valueFrom: {secretKeyRef: {name: env-secret, key: b}}
-          envFrom: [{secretRef: {name: envfrom-secret}}]
-      ephemeralContainers:
-        - name: debug
-          image: busybox
-          envFrom: [{configMapRef: {name: debug-env}}]`;
-
-const deployment = (annotate = true) => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: shop
-${annotate ? `  annotations: {${CONFIG_HASH_ANNOTATION}: "true"}\n` : ''}spec:
-  template:
-    metadata:
-      labels: {app: web}
-    spec:${podSpec}
-`;
+/** The Deployment under test: its pod spec refers to config in every way a pod can. */
+const deploymentYaml = ({ annotate = true, namespace = 'shop' } = {}) =>
+  toYaml(
+    deployment({
+      name: 'web',
+      namespace: namespace || undefined,
+      annotations: annotate ? { [CONFIG_HASH_ANNOTATION]: 'true' } : undefined,
+      container: {
+        name: 'app',
+        image: 'app',
+        env: [
+          { name: 'A', valueFrom: { configMapKeyRef: { name: 'env-config', key: 'a' } } },
+          { name: 'B', valueFrom: { secretKeyRef: { name: 'env-secret', key: 'b' } } },
+        ],
+        envFrom: [{ secretRef: { name: 'envfrom-secret' } }],
+      },
+      podSpec: {
+        imagePullSecrets: [{ name: 'pull' }],
+        volumes: [
+          { name: 'config', configMap: { name: 'app-config' } },
+          { name: 'creds', secret: { secretName: 'app-secret' } },
+          {
+            name: 'projected',
+            projected: {
+              sources: [
+                { configMap: { name: 'projected-config' } },
+                { secret: { name: 'projected-secret' } },
+              ],
+            },
+          },
+        ],
+        initContainers: [
+          { name: 'init', image: 'busybox', envFrom: [{ configMapRef: { name: 'init-env' } }] },
+        ],
+        ephemeralContainers: [
+          { name: 'debug', image: 'busybox', envFrom: [{ configMapRef: { name: 'debug-env' } }] },
+        ],
+      },
+    }),
+  );
 
 const cronJob = `apiVersion: batch/v1
 kind: CronJob
@@ -63,8 +63,30 @@ spec:
               envFrom: [{configMapRef: {name: app-config}}]
 `;
 
-const config = (kind: 'ConfigMap' | 'Secret', name: string, data: string, extra = '', namespace = 'shop') =>
-  `apiVersion: v1\nkind: ${kind}\nmetadata:\n  name: ${name}\n  namespace: ${namespace}\n${extra}data: {k: "${data}"}\n`;
+/** A ConfigMap or Secret with `data: {k: <value>}`, in namespace shop unless told ('' for none). */
+const config = (
+  kind: 'ConfigMap' | 'Secret',
+  name: string,
+  value: string,
+  more: {
+    namespace?: string;
+    labels?: Record<string, string>;
+    stringData?: Record<string, string>;
+    binaryData?: Record<string, string>;
+  } = {},
+) => {
+  const opts = {
+    name,
+    namespace: (more.namespace ?? 'shop') || undefined,
+    labels: more.labels,
+    data: { k: value },
+  };
+  return toYaml(
+    kind === 'Secret'
+      ? secret({ ...opts, stringData: more.stringData })
+      : configMap({ ...opts, binaryData: more.binaryData }),
+  );
+};
 
 const REFERENCED: [kind: 'ConfigMap' | 'Secret', name: string][] = [
   ['ConfigMap', 'app-config'],
@@ -79,7 +101,7 @@ const REFERENCED: [kind: 'ConfigMap' | 'Secret', name: string][] = [
   ['Secret', 'pull'],
 ];
 
-function load(configDocs: string[], workloads = [deployment(), cronJob]): Manifest[] {
+function load(configDocs: string[], workloads = [deploymentYaml(), cronJob]): Manifest[] {
   return loadManifests(
     [file('workloads.yaml', workloads.join('---\n')), file('config.yaml', configDocs.join('---\n'))],
     { commit: COMMIT },
@@ -100,7 +122,7 @@ describe('config-hash injection', () => {
   it('writes a sha256 hex into the pod template of annotated workloads only', () => {
     const hash = hashOf(load(baseline));
     expect(hash).toMatch(/^[0-9a-f]{64}$/);
-    expect(hashOf(load(baseline, [deployment(false)]))).toBeUndefined();
+    expect(hashOf(load(baseline, [deploymentYaml({ annotate: false })]))).toBeUndefined();
     expect(hashOf(load(baseline), 'CronJob')).toMatch(/^[0-9a-f]{64}$/);
   });
 
@@ -113,25 +135,25 @@ describe('config-hash injection', () => {
   it('does not change for an unrelated ConfigMap, a label change, or a different namespace', () => {
     const before = hashOf(load(baseline));
     expect(hashOf(load([...baseline, config('ConfigMap', 'unrelated', 'zzz')]))).toBe(before);
-    const relabeled = baseline.map((doc) =>
-      doc.replace('  namespace: shop\n', '  namespace: shop\n  labels: {new: label}\n'),
+    const relabeled = REFERENCED.map(([kind, name]) =>
+      config(kind, name, 'v1', { labels: { new: 'label' } }),
     );
     expect(hashOf(load(relabeled))).toBe(before);
-    expect(hashOf(load([...baseline, config('ConfigMap', 'app-config', 'other-ns', '', 'prod')]))).toBe(
-      before,
-    );
+    expect(
+      hashOf(load([...baseline, config('ConfigMap', 'app-config', 'other-ns', { namespace: 'prod' })])),
+    ).toBe(before);
     // And the order of the documents does not matter.
     expect(hashOf(load([...baseline].reverse()))).toBe(before);
   });
 
   it('counts stringData and binaryData', () => {
     const before = hashOf(load(baseline));
-    const withStringData = baseline.map((d) =>
-      d.includes('name: app-secret') ? `${d}stringData: {s: x}\n` : d,
+    const withStringData = REFERENCED.map(([kind, name]) =>
+      config(kind, name, 'v1', name === 'app-secret' ? { stringData: { s: 'x' } } : {}),
     );
     expect(hashOf(load(withStringData))).not.toBe(before);
-    const withBinary = baseline.map((d) =>
-      d.includes('name: app-config') ? `${d}binaryData: {b: AA==}\n` : d,
+    const withBinary = REFERENCED.map(([kind, name]) =>
+      config(kind, name, 'v1', name === 'app-config' ? { binaryData: { b: 'AA==' } } : {}),
     );
     expect(hashOf(load(withBinary))).not.toBe(before);
   });
@@ -143,10 +165,10 @@ describe('config-hash injection', () => {
   });
 
   it("matches '' namespaces with '' only", () => {
-    const noNs = (doc: string) => doc.replace('  namespace: shop\n', '');
-    const workloads = [noNs(deployment())];
-    const before = hashOf(load([noNs(config('ConfigMap', 'app-config', 'v1'))], workloads));
-    expect(hashOf(load([noNs(config('ConfigMap', 'app-config', 'v2'))], workloads))).not.toBe(before);
+    const noNs = { namespace: '' };
+    const workloads = [deploymentYaml(noNs)];
+    const before = hashOf(load([config('ConfigMap', 'app-config', 'v1', noNs)], workloads));
+    expect(hashOf(load([config('ConfigMap', 'app-config', 'v2', noNs)], workloads))).not.toBe(before);
     expect(hashOf(load([config('ConfigMap', 'app-config', 'v2')], workloads))).toBe(
       hashOf(load([], workloads)),
     );
@@ -154,7 +176,9 @@ describe('config-hash injection', () => {
 
   it('is part of the digest of the workload', () => {
     const a = load(baseline).find((m) => m.id.kind === 'Deployment');
-    const b = load(baseline.map((d) => d.replace('"v1"', '"v9"'))).find((m) => m.id.kind === 'Deployment');
+    const b = load(REFERENCED.map(([kind, name]) => config(kind, name, 'v9'))).find(
+      (m) => m.id.kind === 'Deployment',
+    );
     expect(a?.digest).not.toBe(b?.digest);
   });
 });

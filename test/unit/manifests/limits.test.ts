@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS, LimitExceededError, loadManifests } from '../../../src/manifests/index.ts';
+import { configMap, toYaml } from '../../support/objects.ts';
 import { COMMIT, SHORT, errorsOf, file } from './helpers.ts';
 
-const cm = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n`;
+/** `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: <name>\n`, four lines. */
+const cm = (name: string) => toYaml(configMap({ name }));
 
 describe('limits against hostile repositories', () => {
   it('has the documented defaults', () => {

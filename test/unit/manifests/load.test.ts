@@ -11,10 +11,11 @@ import {
   objectKey,
 } from '../../../src/manifests/index.ts';
 import { canonicalJson } from '../../../src/manifests/canonical.ts';
+import { configMap, kubeObject, namespace, toYaml } from '../../support/objects.ts';
 import { COMMIT, SHORT, errorsOf, file } from './helpers.ts';
 
-const cm = (name: string, extra = '') =>
-  `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n${extra}`;
+/** `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: <name>\n` (four lines), then `extra`. */
+const cm = (name: string, extra = '') => `${toYaml(configMap({ name }))}${extra}`;
 
 describe('loadManifests', () => {
   it('returns identity, source and object, ordered by path then position', () => {
@@ -25,7 +26,7 @@ describe('loadManifests', () => {
         file('README.md', 'not: [a manifest'),
         file(
           'a.json',
-          '{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","namespace":"shop"}}',
+          JSON.stringify(kubeObject('apps/v1', 'Deployment', { name: 'web', namespace: 'shop' })),
         ),
       ],
       { commit: COMMIT },
@@ -172,7 +173,7 @@ describe('loadManifests', () => {
   });
 
   it('treats a Namespace outside allowedNamespaces as an error, and allows the listed ones', () => {
-    const ns = (name: string) => `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${name}}\n`;
+    const ns = (name: string) => toYaml(namespace({ name }));
     const opts = { commit: COMMIT, allowedNamespaces: ['shop'] };
     expect(
       loadManifests([file('ns.yaml', `${ns('shop')}---\n${cm('c', '  namespace: shop\n')}`)], opts),
