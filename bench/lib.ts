@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
-import { freePort, launchAgent, sumMetric, waitFor } from '../test/support/agent.ts';
+import { freePort, launchAgent, sumMetric, waitFor, type AgentAppStatus } from '../test/support/agent.ts';
 import { join, resolve } from 'node:path';
 import type { ClusterState } from '../tools/controlplane/run.ts';
 
@@ -222,22 +222,12 @@ export function samples(text: string, name: string): Record<string, number> {
   return out;
 }
 
-export interface AppStatus {
-  name: string;
-  state: string;
-  lastAppliedCommit: string | null;
-  lastSeenCommit: string | null;
-  reconciles: number;
-  lastError: string | null;
-  driftedObjects?: number;
-}
-
 export interface BenchAgent {
   url: string;
   proc: ChildProcess;
   pid: number;
   logFile: string;
-  status: () => Promise<AppStatus>;
+  status: () => Promise<AgentAppStatus>;
   metrics: () => Promise<string>;
   /** VmRSS and VmHWM (peak) of the agent process, from /proc, in MiB. */
   memory: () => { rssMiB: number; peakMiB: number };
@@ -269,7 +259,8 @@ export async function startAgent(opts: {
     proc,
     pid: proc.pid!,
     logFile: a.logFile,
-    status: async () => ((await (await fetch(`${url}/status`)).json()) as { apps: AppStatus[] }).apps[0]!,
+    status: async () =>
+      ((await (await fetch(`${url}/status`)).json()) as { apps: AgentAppStatus[] }).apps[0]!,
     metrics: async () => (await fetch(`${url}/metrics`)).text(),
     memory: () => {
       const s = readFileSync(`/proc/${proc.pid}/status`, 'utf8');

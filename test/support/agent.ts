@@ -123,19 +123,20 @@ export async function launchAgent(opts: LaunchOptions): Promise<AgentProcess> {
   return agent;
 }
 
+/** One app in the agent's /status answer (the fields tests and benchmarks read). */
+export interface AgentAppStatus {
+  name: string;
+  state: string;
+  lastAppliedCommit: string | null;
+  lastSeenCommit: string | null;
+  reconciles: number;
+  lastError: string | null;
+  driftedObjects?: number;
+}
+
 export interface RunningAgent extends AgentProcess {
   dir: string;
-  status: () => Promise<{
-    leader: boolean;
-    apps: {
-      name: string;
-      state: string;
-      lastAppliedCommit: string | null;
-      lastSeenCommit: string | null;
-      reconciles: number;
-      lastError: string | null;
-    }[];
-  }>;
+  status: () => Promise<{ leader: boolean; apps: AgentAppStatus[] }>;
   metric: (name: string, labels?: Record<string, string>) => Promise<number>;
 }
 
