@@ -59,8 +59,10 @@ export class ApiStatusError extends TetherError {
   get conflict(): boolean {
     return this.status === 409;
   }
-  /** A 422 that says an immutable field would change. */
+  /** A 422 that says an immutable field would change ("field is immutable", "may not change once set"). */
   get immutable(): boolean {
-    return this.status === 422 && /immutable/i.test(this.message + JSON.stringify(this.causes));
+    return (
+      this.status === 422 && /immutable|may not change/i.test(this.message + JSON.stringify(this.causes))
+    );
   }
 }

@@ -5,7 +5,7 @@
  * change are not patched. Conflicting fields of other server-side appliers are left alone
  * unless the conflict policy is `force`. Prune runs only after every object applied.
  */
-import { FIELD_MANAGER, PRUNE_ANNOTATION, RECREATE_ANNOTATION, annotationOf } from '../contract.ts';
+import { FIELD_MANAGER, RECREATE_ANNOTATION, annotationOf } from '../contract.ts';
 import { applyObject } from '../cluster/apply.ts';
 import { deleteObject } from '../cluster/delete.ts';
 import { ApiStatusError } from '../cluster/errors.ts';
@@ -17,7 +17,7 @@ import { mapConcurrent } from '../util/concurrency.ts';
 import { applyPolicy, classify, missingNamespaces, resolvedId, type Classification } from './classify.ts';
 import { CommitRejectedError, ObjectRejectedError, UnservedKindError, type ObjectError } from './errors.ts';
 import { objectToApply, sameAsLive } from './evaluate.ts';
-import { findOrphans } from './orphans.ts';
+import { findOrphans, keptReason } from './orphans.ts';
 import { CREATE_ONLY_REASON, IGNORED_REASON, type ApplyStatus, type ObjectResult } from './outcome.ts';
 import type { Connection } from './pipeline.ts';
 import type { PlannedObject } from './plan.ts';
@@ -161,13 +161,10 @@ async function prune(
 ): Promise<{ results: ApplyResult[]; keep: ObjectId[] }> {
   const results: ApplyResult[] = [];
   const deletable: { id: ObjectId; uid: string }[] = [];
-  for (const { id, live } of await findOrphans(input, previous, input.plan, input.app)) {
-    if (annotationOf(live, PRUNE_ANNOTATION) === 'false') {
-      const message = `not pruned: ${PRUNE_ANNOTATION}: "false"`;
-      results.push({ id, fields: [], conflicts: [], status: 'skipped', message });
-      continue;
-    }
-    deletable.push({ id, uid: live.metadata.uid as string });
+  for (const orphan of await findOrphans(input, previous, input.plan, input.app)) {
+    const kept = keptReason(orphan);
+    if (kept) results.push({ id: orphan.id, fields: [], conflicts: [], status: 'skipped', message: kept });
+    else deletable.push({ id: orphan.id, uid: orphan.live.metadata.uid as string });
   }
   if (!input.settings.prune) return { results: [], keep: deletable.map((d) => d.id) };
   checkPruneGuard(deletable.length, previous?.entries.length ?? 0, input.settings.allowMassPrune, input.app);

@@ -4,7 +4,7 @@
  * as orphaned, diff shows them as deletions. An object another app (or a person) took over
  * no longer carries this app's label and is never an orphan of this app.
  */
-import { APP_LABEL, labelOf } from '../contract.ts';
+import { annotationOf, APP_LABEL, labelOf, PRUNE_ANNOTATION } from '../contract.ts';
 import type { KubeObject } from '../cluster/apply.ts';
 import type { Inventory } from '../cluster/inventory.ts';
 import type { ObjectId } from '../manifests/index.ts';
@@ -16,6 +16,13 @@ import { pruneCandidates, pruneOrder } from './prune.ts';
 export interface Orphan {
   id: ObjectId;
   live: KubeObject;
+}
+
+/** Why an orphan is never pruned, or undefined when prune may delete it. */
+export function keptReason(orphan: Orphan): string | undefined {
+  return annotationOf(orphan.live, PRUNE_ANNOTATION) === 'false'
+    ? `not pruned: ${PRUNE_ANNOTATION}: "false"`
+    : undefined;
 }
 
 /** In prune order (the reverse of the apply order). */

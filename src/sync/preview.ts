@@ -8,7 +8,7 @@ import { jsonPatch, maskSecretPair, normalizeForDiff, type IgnoreRule } from '..
 import { mapConcurrent } from '../util/concurrency.ts';
 import { classify, missingNamespaces, resolvedId, type Classification } from './classify.ts';
 import { CommitRejectedError } from './errors.ts';
-import { findOrphans } from './orphans.ts';
+import { findOrphans, keptReason } from './orphans.ts';
 import { CREATE_ONLY_REASON, IGNORED_REASON, type ObjectResult, type PreviewStatus } from './outcome.ts';
 import type { Connection } from './pipeline.ts';
 import type { PlannedObject } from './plan.ts';
@@ -69,14 +69,16 @@ export async function previewCommit(input: PreviewInput): Promise<Preview[]> {
   const errors = previews.flatMap((p) => p.error ?? []);
   if (errors.length > 0) throw new CommitRejectedError(errors, input.commit, false);
   const inventory = await readInventory(input, input.app, input.namespace);
-  for (const { id, live } of await findOrphans(input, inventory, input.plan, input.app)) {
+  for (const orphan of await findOrphans(input, inventory, input.plan, input.app)) {
+    // As sync would: deleted only with prune on and no tether.dev/prune: "false".
+    const kept = input.prune ? keptReason(orphan) : 'no longer in Git; kept because prune is off';
     previews.push({
-      id,
-      status: input.prune ? 'delete' : 'orphan',
+      id: orphan.id,
+      status: kept ? 'orphan' : 'delete',
       fields: [],
       conflicts: [],
-      change: change(live, undefined),
-      ...(input.prune ? {} : { message: 'no longer in Git; kept because prune is off' }),
+      change: change(orphan.live, undefined),
+      ...(kept ? { message: kept } : {}),
     });
   }
   return previews;

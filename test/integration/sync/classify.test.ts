@@ -222,12 +222,8 @@ describe('classify', () => {
     expect(writes(conn)).toBe(writesBefore);
   });
 
-  // BUG (src/cluster/errors.ts ApiStatusError.immutable): the server refuses a changed
-  // clusterIP with "spec.clusterIPs[0]: Invalid value: [...]: may not change once set", which
-  // the /immutable/ test does not recognise, so classify returns 'failed' (an
-  // ObjectRejectedError) instead of 'immutable', and tether.dev/recreate cannot help.
-  // Remove `.fails` once fixed.
-  it.fails("returns 'immutable' after a Service's clusterIP changes", async () => {
+  // The server words this one "may not change once set", not "immutable".
+  it("returns 'immutable' after a Service's clusterIP changes", async () => {
     const conn = t.conn();
     const ns = await t.namespace();
     const app = uniqueApp();

@@ -249,11 +249,8 @@ describe('previewCommit', () => {
     ).toBe('6');
   });
 
-  // BUG (src/sync/preview.ts previewCommit): an orphan whose live object carries
-  // tether.dev/prune: "false" is previewed as 'delete' when prune is on, but applyCommit never
-  // deletes it (execute.ts prune() skips it). diff promises a deletion that sync will not do.
-  // Remove `.fails` once fixed.
-  it.fails('does not preview as a deletion an orphan that tether.dev/prune: "false" keeps', async () => {
+  // diff must not promise a deletion that sync will not do.
+  it('does not preview as a deletion an orphan that tether.dev/prune: "false" keeps', async () => {
     const conn = t.conn();
     const namespace = await t.namespace();
     const app = uniqueApp('preview');
@@ -305,6 +302,9 @@ describe('previewCommit', () => {
       'keep-me',
     );
     // What diff said sync would do.
-    expect(preview.find((p) => p.id.name === 'keep-me')?.status).not.toBe('delete');
+    expect(preview.find((p) => p.id.name === 'keep-me')).toMatchObject({
+      status: 'orphan',
+      message: 'not pruned: tether.dev/prune: "false"',
+    });
   });
 });
