@@ -1,8 +1,8 @@
 /** Small JSON helpers shared by the field-set and diff code. Values are plain JSON data. */
 
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+import { isRecord as isPlainObject } from '../util/object.ts';
+
+export { isPlainObject };
 
 /** Structural equality of JSON values (object key order does not matter, array order does). */
 export function deepEqual(a: unknown, b: unknown): boolean {

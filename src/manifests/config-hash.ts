@@ -1,4 +1,5 @@
 import { CONFIG_HASH_ANNOTATION } from '../contract.ts';
+import { isRecord } from '../util/object.ts';
 import { canonicalJson, sha256Hex } from './canonical.ts';
 import type { ObjectId } from './types.ts';
 
@@ -11,8 +12,7 @@ interface Item {
 
 type Json = Record<string, unknown>;
 
-const asRecord = (v: unknown): Json | undefined =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined;
+const asRecord = (v: unknown): Json | undefined => (isRecord(v) ? v : undefined);
 const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const asName = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 

@@ -1,6 +1,7 @@
 /** What a verified webhook request asks for: a push to reconcile, a ping, or nothing. */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { WebhookType } from '../../config/types.ts';
+import { isRecord } from '../../util/object.ts';
 import { WebhookPayloadError } from './errors.ts';
 import type { PushEvent } from './match.ts';
 
@@ -78,7 +79,7 @@ function jsonObject(text: string): Record<string, unknown> {
 }
 
 function record(v: unknown): Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  return isRecord(v) ? v : {};
 }
 
 function headerValue(headers: IncomingHttpHeaders, name: string): string {
