@@ -186,13 +186,18 @@ export class AuditLog {
       if (tail.torn !== undefined) {
         // Only bytes after the last newline: an append that never completed (the lock rules out
         // one in progress). Everything before them is history and is never cut.
-        const repaired: RepairedTornLine = { line: tail.torn.line, bytes: tail.torn.bytes };
+        // Its seq may have reached the disk (and a reader): it is skipped, never reused.
+        const repaired: RepairedTornLine = {
+          line: tail.torn.line,
+          bytes: tail.torn.bytes,
+          seq: tail.torn.seq,
+        };
         details = { ...details, repairedTornLine: repaired };
       }
       const unsigned: Omit<AuditRecord, 'hash'> = {
         ...body,
         ...(details === undefined ? {} : { details }),
-        seq: tail.head.seq + 1,
+        seq: tail.torn === undefined ? tail.head.seq + 1 : tail.torn.seq + 1,
         time: new Date().toISOString(),
         prev: tail.head.hash,
       };

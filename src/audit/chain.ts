@@ -25,7 +25,10 @@ export function hashRecord(record: Omit<AuditRecord, 'hash'> | AuditRecord): str
  */
 export function chainProblem(head: ChainHead, record: AuditRecord): string | undefined {
   if (hashRecord(record) !== record.hash) return 'hash mismatch (the line was changed)';
-  if (record.seq !== head.seq + 1) {
+  // The seq of a torn line that was cut off is skipped, and the record says so.
+  const torn = (record.details?.['repairedTornLine'] as { seq?: unknown } | undefined)?.seq;
+  const expected = typeof torn === 'number' && torn > head.seq ? torn + 1 : head.seq + 1;
+  if (record.seq !== expected) {
     return `seq gap (expected seq ${head.seq + 1}, found ${record.seq}: a line was removed, inserted or reordered)`;
   }
   if (record.prev !== head.hash) return 'prev mismatch (the previous line was changed, removed or replaced)';

@@ -29,6 +29,12 @@ export const AUDIT_RESULTS = [
   'conflict',
   'error',
   'commit-refused',
+  /** Written before the first write of a reconcile: what it is about to change (write-ahead). */
+  'intent',
+  /** Some objects were written and others failed: the commit is not fully applied. */
+  'partial',
+  /** Completes an intent whose process died before its own completion record. */
+  'recovered',
 ] as const;
 export type AuditResult = (typeof AUDIT_RESULTS)[number];
 
@@ -49,6 +55,8 @@ export const AUDIT_ACTIONS = [
   'conflict',
   'skipped',
   'error',
+  /** In an intent record: about to be written. */
+  'planned',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -111,7 +119,10 @@ export interface AuditInput {
 
 /** One line of the log. */
 export interface AuditRecord extends AuditInput {
-  /** 1-based, consecutive; equals the line number in an intact log. */
+  /**
+   * 1-based and increasing by one, except that the seq of a torn line cut off after a crash is
+   * skipped (the next record names it in details.repairedTornLine): a seq is never reused.
+   */
   seq: number;
   /** When the record was appended, ISO 8601 UTC. */
   time: string;
@@ -127,6 +138,11 @@ export interface RepairedTornLine {
   line: number;
   /** How many bytes were removed. */
   bytes: number;
+  /**
+   * The seq the torn line would have had: never given to another record, so a seq once
+   * written (even partly) always names the same record.
+   */
+  seq?: number;
 }
 
 /**

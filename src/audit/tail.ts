@@ -15,8 +15,11 @@ export interface Tail {
   head: ChainHead;
   /** Byte offset just past the last complete line's newline. */
   completeEnd: number;
-  /** Bytes after the last newline: an append that did not finish. */
-  torn?: { line: number; bytes: number };
+  /**
+   * Bytes after the last newline: an append that did not finish. `seq` is the seq it was
+   * written with when its first bytes say so, else the one after the head.
+   */
+  torn?: { line: number; bytes: number; seq: number };
   /** Why the last complete lines cannot be built on. */
   damage?: string;
 }
@@ -82,7 +85,7 @@ export async function readTail(fh: FileHandle, size: number): Promise<Tail> {
       const problem = chainProblem({ seq: p.seq - 1, hash: p.prev }, p);
       if (problem !== undefined) return { ...tail, damage: `second to last line (seq ${p.seq}): ${problem}` };
       before = { seq: p.seq, hash: p.hash };
-    } else if (record.seq !== 1 || record.prev !== AUDIT_GENESIS) {
+    } else if (record.prev !== AUDIT_GENESIS || chainProblem(EMPTY_HEAD, record) !== undefined) {
       return { ...tail, damage: 'the only complete line is not a first record (seq 1, genesis prev)' };
     }
     const problem = chainProblem(before, record);
@@ -90,6 +93,26 @@ export async function readTail(fh: FileHandle, size: number): Promise<Tail> {
       return { ...tail, damage: `last complete line (seq ${record.seq}): ${problem}` };
     tail.head = { seq: record.seq, hash: record.hash };
   }
-  if (completeEnd < size) tail.torn = { line: tail.head.seq + 1, bytes: size - completeEnd };
+  if (completeEnd < size) {
+    const start = await readRange(fh, completeEnd, Math.min(size, completeEnd + 40));
+    const written = /^\{"seq":(\d+)[,}]/.exec(start);
+    tail.torn = {
+      line: (await countNewlines(fh, completeEnd)) + 1,
+      bytes: size - completeEnd,
+      seq: Math.max(tail.head.seq + 1, written ? Number(written[1]) : 0),
+    };
+  }
   return tail;
+}
+
+/** Newlines in the first `end` bytes: the number of complete lines (read only after a crash). */
+async function countNewlines(fh: FileHandle, end: number): Promise<number> {
+  const buf = Buffer.alloc(CHUNK);
+  let count = 0;
+  for (let pos = 0; pos < end; pos += CHUNK) {
+    const { bytesRead } = await fh.read(buf, 0, Math.min(CHUNK, end - pos), pos);
+    for (let i = buf.indexOf(NEWLINE, 0); i !== -1 && i < bytesRead; i = buf.indexOf(NEWLINE, i + 1)) count++;
+    if (bytesRead === 0) break;
+  }
+  return count;
 }

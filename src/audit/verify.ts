@@ -85,12 +85,15 @@ export async function verifyAuditLog(path: string): Promise<VerifyResult> {
   const abs = resolve(path);
   const size = await snapshotSize(abs);
   let head: ChainHead = EMPTY_HEAD;
+  let records = 0;
   for await (const event of scanChain(abs, size)) {
-    if (event.kind === 'record') head = { seq: event.record.seq, hash: event.record.hash };
-    else {
+    if (event.kind === 'record') {
+      head = { seq: event.record.seq, hash: event.record.hash };
+      records++;
+    } else {
       const reason = event.kind === 'torn' ? TORN_REASON : event.reason;
-      return { ok: false, records: head.seq, line: event.line, reason, head };
+      return { ok: false, records, line: event.line, reason, head };
     }
   }
-  return { ok: true, records: head.seq, head };
+  return { ok: true, records, head };
 }

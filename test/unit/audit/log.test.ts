@@ -315,9 +315,10 @@ describe('torn last line', () => {
     expect(await readFile(file, 'utf8')).toBe(full + half);
     const rec = await log.append(input({ details: { caller: 'kept' } }));
     await log.close();
-    expect(rec.seq).toBe(4);
-    expect(rec.details).toEqual({ caller: 'kept', repairedTornLine: { line: 4, bytes: 150 } });
-    expect(await verifyAuditLog(file)).toMatchObject({ ok: true, records: 4 });
+    // The torn line was seq 4: that seq is never given to another record.
+    expect(rec.seq).toBe(5);
+    expect(rec.details).toEqual({ caller: 'kept', repairedTornLine: { line: 4, bytes: 150, seq: 4 } });
+    expect(await verifyAuditLog(file)).toMatchObject({ ok: true, records: 4, head: { seq: 5 } });
     const after = await readFile(file, 'utf8');
     expect(after.startsWith(full)).toBe(true);
     const added = after.slice(full.length);
@@ -331,17 +332,21 @@ describe('torn last line', () => {
     expect(await verifyAuditLog(file)).toMatchObject({ ok: false, records: 0, line: 1, reason: TORN_REASON });
     let [rec] = await appendAll([input()]);
     expect(rec).toMatchObject({
-      seq: 1,
+      seq: 2,
       prev: GENESIS,
-      details: { repairedTornLine: { line: 1, bytes: 12 } },
+      details: { repairedTornLine: { line: 1, bytes: 12, seq: 1 } },
     });
 
     const text = await readFile(file, 'utf8');
     await writeFile(file, text.slice(0, -1)); // a whole record without its newline is still torn
     expect(await verifyAuditLog(file)).toMatchObject({ ok: false, records: 0, line: 1, reason: TORN_REASON });
     [rec] = await appendAll([input()]);
-    expect(rec).toMatchObject({ seq: 1, details: { repairedTornLine: { line: 1, bytes: text.length - 1 } } });
-    expect(await verifyAuditLog(file)).toMatchObject({ ok: true, records: 1 });
+    // The torn line's own seq (2) is read from its first bytes: never reused.
+    expect(rec).toMatchObject({
+      seq: 3,
+      details: { repairedTornLine: { line: 1, bytes: text.length - 1, seq: 2 } },
+    });
+    expect(await verifyAuditLog(file)).toMatchObject({ ok: true, records: 1, head: { seq: 3 } });
   });
 
   it('treats a NUL-filled tail (lost data after power loss) as torn', async () => {
@@ -349,7 +354,8 @@ describe('torn last line', () => {
     await appendFile(file, Buffer.alloc(300));
     expect(await verifyAuditLog(file)).toMatchObject({ ok: false, line: 2, reason: TORN_REASON });
     const [rec] = await appendAll([input()]);
-    expect(rec!.details).toEqual({ repairedTornLine: { line: 2, bytes: 300 } });
+    expect(rec!.details).toEqual({ repairedTornLine: { line: 2, bytes: 300, seq: 2 } });
+    expect(rec!.seq).toBe(3);
     expect(await verifyAuditLog(file)).toMatchObject({ ok: true, records: 2 });
   });
 });
