@@ -10,6 +10,7 @@ import { parseListen, type TetherConfig } from '../config/index.ts';
 import { redactUrl } from '../errors.ts';
 import { appFromConfig } from '../sync/app.ts';
 import { AppRunner } from './app-runner.ts';
+import { AuditSink } from './audit-sink.ts';
 import { Destinations } from './destinations.ts';
 import { LeaderElector } from './leader.ts';
 import type { Logger } from './logger.ts';
@@ -95,7 +96,8 @@ export class Agent {
     const { config, log } = opts;
     const metrics = new Metrics();
     // A full chain check at start-up: a damaged log is found before the agent builds on it.
-    const audit = await AuditLog.open(config.auditLog, { verifyChain: true });
+    const auditLog = await AuditLog.open(config.auditLog, { verifyChain: true });
+    const audit = new AuditSink(auditLog, metrics, log);
     const byApp = new Map<string, AppRunner>();
     const destinations = new Destinations(log, (app) => byApp.get(app)?.trigger('watch'));
     const identity = opts.identity ?? process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
@@ -105,6 +107,7 @@ export class Agent {
     for (const appConfig of config.apps) {
       const app = await appFromConfig(appConfig);
       const { conn, tracker } = await destinations.for(app);
+      if (app.mode === 'apply') audit.anchorIn(app.name, { conn, namespace: app.destination.namespace });
       byApp.set(app.name, new AppRunner({ app, conn, tracker, audit, metrics, log, mayWrite }));
     }
     const runners = [...byApp.values()];
@@ -118,6 +121,7 @@ export class Agent {
       status: () => ({
         identity,
         leader: elector ? elector.isLeader : true,
+        audit: audit.status(),
         apps: runners.map((r) => r.status()),
       }),
       webhook: await webhookFor(
@@ -145,7 +149,7 @@ export class Agent {
       runners,
       destinations,
       elector,
-      audit,
+      audit: auditLog,
       log,
       closeServer: () =>
         new Promise<void>((resolve) => {

@@ -6,21 +6,23 @@
  * (the loaded commit, dry-run results) only saves requests. The decisions themselves are
  * pure functions in decisions.ts; this class schedules and does the I/O.
  */
-import type { AuditLog, AuditResult, AuditTrigger } from '../audit/index.ts';
+import { AuditError, type AuditInput, type AuditResult, type AuditTrigger } from '../audit/index.ts';
 import type { ResourceInfo } from '../cluster/discovery.ts';
-import { ApiStatusError } from '../cluster/errors.ts';
+import { ApiStatusError, ApiUnreachableError } from '../cluster/errors.ts';
 import type { LiveTracker } from '../cluster/live.ts';
 import { redactUrl, TetherError } from '../errors.ts';
-import { GitPoller, type CommitInfo, type PollResult } from '../source/index.ts';
+import { GitPoller, SourceError, type CommitInfo, type PollResult } from '../source/index.ts';
 import type { App } from '../sync/app.ts';
 import { DryRunCache } from '../sync/dry-run-cache.ts';
-import { applyCommit } from '../sync/execute.ts';
-import { reconcileResult, wrote, type ObjectResult } from '../sync/outcome.ts';
+import { ApplyInterruptedError } from '../sync/errors.ts';
+import { failed, reconcileResult, wrote, type ObjectResult } from '../sync/outcome.ts';
 import { describeCommit, loadCommit, planFor, type Connection } from '../sync/pipeline.ts';
 import type { PlannedObject } from '../sync/plan.ts';
 import { reportDrift } from '../sync/report.ts';
 import { auditCommit, auditInput } from '../sync/to-audit.ts';
+import { applyAudited, recoverIntents, type WriteAhead } from '../sync/write-ahead.ts';
 import { shortSha } from '../util/sha.ts';
+import type { AuditSink } from './audit-sink.ts';
 import { compactSoon } from './compact.ts';
 import {
   canSkipEvaluation,
@@ -54,13 +56,30 @@ export interface AppStatus {
   nextPollAt: string | null;
   driftedObjects: number;
   reconciles: number;
+  /** Kinds of error the last reconcile met: source (git), cluster, audit, commit (refused). */
+  errors: ErrorKind[];
+  /** The last history rewrite of the tracked ref (force-push, moved tag, deleted ref). */
+  lastRewrite: { kind: string; previous: string | null; seen: string; at: string } | null;
 }
+
+export type ErrorKind = 'source' | 'cluster' | 'audit' | 'commit';
+
+export function errorKind(e: unknown): ErrorKind | undefined {
+  if (e instanceof ApplyInterruptedError) return errorKind(e.cause);
+  if (e instanceof SourceError) return 'source';
+  if (e instanceof AuditError) return 'audit';
+  if (e instanceof ApiStatusError || e instanceof ApiUnreachableError) return 'cluster';
+  return undefined;
+}
+
+/** This replica may have lost its lease: it must not write. */
+export class NotLeaderError extends TetherError {}
 
 export interface AppRunnerDeps {
   app: App;
   conn: Connection;
   tracker: LiveTracker;
-  audit: AuditLog;
+  audit: AuditSink;
   metrics: Metrics;
   log: Logger;
   /** False on a standby replica: it must not write. */
@@ -96,6 +115,11 @@ export class AppRunner {
   private stopped = false;
   private memory: RecordMemory = EMPTY_MEMORY;
   private settled: Settled | undefined;
+  /** Dangling write-ahead intents of a previous process are completed before the first write. */
+  private recovered = false;
+  /** A rewrite seen by the poll, recorded with the next audit record. */
+  private pendingRewrite: AppStatus['lastRewrite'] = null;
+  private sourceError: string | null = null;
   private readonly st: AppStatus;
 
   constructor(deps: AppRunnerDeps) {
@@ -118,6 +142,8 @@ export class AppRunner {
       nextPollAt: null,
       driftedObjects: 0,
       reconciles: 0,
+      errors: [],
+      lastRewrite: null,
     };
   }
 
@@ -180,13 +206,13 @@ export class AppRunner {
     const { app, metrics } = this.d;
     let log = this.d.log.child({ app: app.name });
     let result = 'error';
+    const errors: ErrorKind[] = [];
     try {
-      const poll = await this.poller.poll();
-      this.st.lastSeenCommit = poll.sha;
-      log = log.child({ commit: poll.sha.slice(0, 12) });
-      if (poll.rewrite)
-        log.warn({ rewrite: poll.rewrite, previous: poll.previous }, `history rewritten: ${poll.rewrite}`);
-      const current = await this.current(poll, log);
+      // A failed poll never stops the commit in force from being converged (level-triggered).
+      const poll = await this.poll(log, errors);
+      if (poll) log = log.child({ commit: poll.sha.slice(0, 12) });
+      const current = poll ? await this.current(poll, log) : this.loaded;
+      if (poll && this.refusedSha === poll.sha) errors.push('commit');
       if (!current) {
         // Nothing was ever applied and the first commit is refused.
         this.st.state = 'error';
@@ -200,12 +226,12 @@ export class AppRunner {
         current.tracked = true;
       }
       const tick: Tick = {
-        sha: poll.sha,
+        sha: poll?.sha ?? current.commit.sha,
         plan: current.plan,
         version: this.d.tracker.version(),
         now: Date.now(),
       };
-      if (canSkipEvaluation(this.settled, tick)) {
+      if (errors.length === 0 && canSkipEvaluation(this.settled, tick)) {
         result = this.settled!.result;
         metrics.recordSkippedEvaluation(app.name);
         return;
@@ -213,11 +239,19 @@ export class AppRunner {
       this.settled = undefined;
       const results = await this.converge(current.commit, current.plan, trigger, log);
       result = results.result;
+      if (this.sourceError) {
+        this.st.state = 'degraded';
+        this.st.lastError = this.st.lastError ?? this.sourceError;
+      }
       this.settled = settleAfter(tick, this.d.tracker.version(), isQuiet(results.objects), result);
     } catch (e) {
       result = 'error';
+      const kind = errorKind(e);
+      if (kind) errors.push(kind);
       await this.fail(e, trigger, log);
     } finally {
+      this.st.errors = [...new Set(errors)];
+      metrics.setAppErrors(app.name, this.st.errors);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       this.st.reconciles++;
       this.st.lastReconcileAt = new Date().toISOString();
@@ -227,6 +261,34 @@ export class AppRunner {
         compactSoon();
       this.schedule();
     }
+  }
+
+  /** The poll, or undefined when it failed while a commit is in force (converged meanwhile). */
+  private async poll(log: Logger, errors: ErrorKind[]): Promise<PollResult | undefined> {
+    let poll: PollResult;
+    try {
+      poll = await this.poller.poll();
+    } catch (e) {
+      if (!this.loaded || !(e instanceof SourceError)) throw e;
+      errors.push('source');
+      this.sourceError = `source unreachable; converging the commit in force (${shortSha(this.loaded.commit.sha)}): ${redactUrl(e.message)}`;
+      log.warn({ err: redactUrl(e.message) }, 'poll failed; converging the commit in force');
+      return undefined;
+    }
+    this.sourceError = null;
+    this.st.lastSeenCommit = poll.sha;
+    if (poll.rewrite) {
+      log.warn({ rewrite: poll.rewrite, previous: poll.previous }, `history rewritten: ${poll.rewrite}`);
+      const rewrite = {
+        kind: poll.rewrite,
+        previous: poll.previous ?? null,
+        seen: poll.sha,
+        at: new Date().toISOString(),
+      };
+      this.st.lastRewrite = rewrite;
+      this.pendingRewrite = rewrite;
+    }
+    return poll;
   }
 
   private requestTotal(): number {
@@ -309,12 +371,29 @@ export class AppRunner {
     const commitIsNew = this.st.lastAppliedCommit !== commit.sha;
     let results: ObjectResult[];
     if (app.mode === 'apply') {
-      const outcome = await applyCommit({ ...target, commit: commit.sha, settings: app.settings });
+      if (!this.recovered) {
+        const n = await recoverIntents(this.d.audit, conn, app.name);
+        if (n > 0) log.warn({ intents: n }, 'completed write-ahead intents a previous process left open');
+        this.recovered = true;
+      }
+      const outcome = await applyAudited({
+        ...target,
+        commit: commit.sha,
+        settings: app.settings,
+        log: this.d.audit,
+        commitInfo: commit,
+        trigger,
+        fence: () => {
+          if (!this.d.mayWrite())
+            throw new NotLeaderError('this replica no longer holds the lease: it writes nothing');
+        },
+      });
       results = outcome.results;
       const isNew = outcome.previousCommit !== commit.sha && commitIsNew;
       const didWrite = results.some((r) => wrote(r.status));
       if (didWrite) metrics.setLastApplied(app.name, new Date());
-      await this.record(results, commit, trigger, { commitIsNew: isNew, wrote: didWrite }, log);
+      const opts = { commitIsNew: isNew, wrote: didWrite };
+      await this.record(results, commit, trigger, opts, log, outcome.gate);
     } else {
       results = await reportDrift({ ...target, ignore: app.settings.ignore });
       await this.record(results, commit, trigger, { commitIsNew: false, wrote: false }, log);
@@ -322,7 +401,9 @@ export class AppRunner {
     const view = viewAfter(results, this.refusedError);
     metrics.setDrifted(app.name, view.driftedObjects);
     // Every status field changes together, with no await in between: /status never shows half a reconcile.
-    if (app.mode === 'apply') this.st.lastAppliedCommit = commit.sha;
+    // A commit is applied only when all of it is: a partial apply leaves the last applied one.
+    if (app.mode === 'apply' && !results.some((r) => failed(r.status)))
+      this.st.lastAppliedCommit = commit.sha;
     Object.assign(this.st, view);
     return { objects: results, result: reconcileResult(app.mode, results, commitIsNew) };
   }
@@ -334,9 +415,10 @@ export class AppRunner {
     trigger: AuditTrigger,
     opts: { commitIsNew: boolean; wrote: boolean },
     log: Logger,
+    gate?: WriteAhead,
   ): Promise<void> {
     const { app } = this.d;
-    const input = auditInput({
+    let input: AuditInput = auditInput({
       app: app.name,
       commit,
       trigger,
@@ -344,10 +426,14 @@ export class AppRunner {
       results,
       commitIsNew: opts.commitIsNew,
     });
+    if (this.pendingRewrite)
+      input = { ...input, details: { ...input.details, historyRewrite: this.pendingRewrite } };
     const decision = recordDecision(this.memory, input, opts);
-    if (!decision.append) return;
+    // An intent is always completed, and a history rewrite always recorded.
+    if (!decision.append && gate?.intent === undefined && !this.pendingRewrite) return;
     this.memory = decision.memory;
-    await this.d.audit.append(input);
+    await this.d.audit.append(gate ? gate.complete(input) : input);
+    this.pendingRewrite = null;
     log.info({ result: input.result, objects: input.objects.length, trigger }, `reconciled: ${input.result}`);
   }
 
@@ -357,7 +443,8 @@ export class AppRunner {
     this.st.lastError = message;
     log.error({ err: message, trigger }, 'reconcile failed; retrying at the next interval');
     const decision = failureDecision(this.memory, message);
-    if (!decision.append) return;
+    // A reconcile stopped half way has had its completion record appended with what it wrote.
+    if (!decision.append || (e instanceof ApplyInterruptedError && !(e.cause instanceof AuditError))) return;
     this.memory = decision.memory;
     try {
       const c = this.loaded?.commit;

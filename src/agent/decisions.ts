@@ -64,7 +64,11 @@ export function settleAfter(
   return { sha: tick.sha, plan: tick.plan, version: tick.version, result, at: tick.now };
 }
 
-export type AppState = 'pending' | 'in-sync' | 'drifted' | 'conflict' | 'error' | 'suspended';
+/**
+ * `degraded`: the commit in force was converged, but something it depends on failed (the Git
+ * source is unreachable); `error`: the reconcile itself failed.
+ */
+export type AppState = 'pending' | 'in-sync' | 'drifted' | 'conflict' | 'degraded' | 'error' | 'suspended';
 
 export interface AppView {
   state: AppState;

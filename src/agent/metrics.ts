@@ -23,6 +23,9 @@ export class Metrics {
   readonly #apiRequests: Counter<'verb' | 'dry_run'>;
   readonly #gitRequests: Counter<'app' | 'kind'>;
   readonly #skipped: Counter<'app'>;
+  readonly #auditWritable: Gauge;
+  readonly #auditHead: Gauge;
+  readonly #appErrors: Gauge<'app' | 'kind'>;
   /** Last absolute totals seen by syncApiRequests, by `verb dry_run`. */
   readonly #apiTotals = new Map<string, number>();
 
@@ -72,6 +75,22 @@ export class Metrics {
       labelNames: ['app'] as const,
       registers,
     });
+    this.#auditWritable = new Gauge({
+      name: 'tether_audit_writable',
+      help: '1 while the audit log can be appended to; 0 after a failed append (no reconcile writes to the cluster then).',
+      registers,
+    });
+    this.#auditHead = new Gauge({
+      name: 'tether_audit_head_seq',
+      help: 'seq of the last record in the audit log (compare with the anchor in the cluster).',
+      registers,
+    });
+    this.#appErrors = new Gauge({
+      name: 'tether_app_errors',
+      help: '1 when the last reconcile of the app met an error of this kind: source (git), cluster (API server), audit (log not writable), commit (refused).',
+      labelNames: ['app', 'kind'] as const,
+      registers,
+    });
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -108,6 +127,17 @@ export class Metrics {
     }
   }
 
+  setAudit(writable: boolean, headSeq: number): void {
+    this.#auditWritable.set(writable ? 1 : 0);
+    this.#auditHead.set(headSeq);
+  }
+
+  /** The kinds of error the app's last reconcile met (each kind present is 1, the others 0). */
+  setAppErrors(app: string, kinds: readonly string[]): void {
+    for (const kind of ['source', 'cluster', 'audit', 'commit'])
+      this.#appErrors.set({ app, kind }, kinds.includes(kind) ? 1 : 0);
+  }
+
   incGit(app: string, kind: string): void {
     this.#gitRequests.inc({ app, kind });
   }
@@ -115,6 +145,7 @@ export class Metrics {
   /** Drops an app's series once it is removed from the config, so dashboards stop showing it. */
   async forgetApp(app: string): Promise<void> {
     for (const metric of [this.#drifted, this.#lastApplied, this.#duration]) metric.remove({ app });
+    for (const kind of ['source', 'cluster', 'audit', 'commit']) this.#appErrors.remove({ app, kind });
     await Promise.all([removeWhereApp(this.#reconciles, app), removeWhereApp(this.#gitRequests, app)]);
   }
 

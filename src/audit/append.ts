@@ -11,6 +11,7 @@ import { AuditChainError, AuditClosedError, AuditError, AuditInputError, AuditIo
 import { prepareInput } from './input.ts';
 import { DEFAULT_LOCK_WAIT_MS, acquireAuditLock, type HeldLock } from './lock.ts';
 import {
+  AUDIT_GENESIS,
   MAX_LINE_BYTES,
   recordLine,
   type AuditInput,
@@ -69,6 +70,24 @@ async function lockLog(path: string, waitMs: number): Promise<HeldLock> {
 
 const END_BYTES = 4096n;
 
+/** The hash of the log's first record (it names the chain), undefined while there is none. */
+async function firstHash(fh: FileHandle): Promise<string | undefined> {
+  const chunk = Buffer.alloc(64 * 1024);
+  const parts: Buffer[] = [];
+  for (let pos = 0; pos < MAX_LINE_BYTES;) {
+    const { bytesRead } = await fh.read(chunk, 0, chunk.length, pos);
+    if (bytesRead === 0) return undefined;
+    const nl = chunk.subarray(0, bytesRead).indexOf(0x0a);
+    parts.push(Buffer.from(chunk.subarray(0, nl === -1 ? bytesRead : nl)));
+    if (nl !== -1) {
+      const hash = /"hash":"([0-9a-f]{64})"\}$/.exec(Buffer.concat(parts).toString('utf8'))?.[1];
+      return hash;
+    }
+    pos += bytesRead;
+  }
+  return undefined;
+}
+
 async function lastBytes(fh: FileHandle, size: bigint): Promise<Buffer> {
   const n = size < END_BYTES ? size : END_BYTES;
   const buf = Buffer.alloc(Number(n));
@@ -82,6 +101,7 @@ export class AuditLog {
   #fh: FileHandle | undefined;
   #ino: number;
   #head: ChainHead;
+  #firstHash: string | undefined;
   /** The file as this instance left it after its last append, to skip re-reading an untouched tail. */
   #written: { ino: bigint; size: bigint; ctimeNs: bigint; end: Buffer } | undefined;
   // Appends of this process queue here; the file lock orders them against other processes.
@@ -133,11 +153,21 @@ export class AuditLog {
         await lock.release();
       }
       if (tail.damage !== undefined) throw chainError(abs, tail.damage);
-      return new AuditLog(abs, fh, ino, tail.head, lockWaitMs);
+      const log = new AuditLog(abs, fh, ino, tail.head, lockWaitMs);
+      log.#firstHash = await firstHash(fh);
+      return log;
     } catch (err) {
       await fh.close();
       throw err;
     }
+  }
+
+  /**
+   * The hash of the log's first record: it names this log (its chain) wherever the head is
+   * anchored. Undefined until the log has a record.
+   */
+  get firstHash(): string | undefined {
+    return this.#firstHash;
   }
 
   /** seq and hash of the last record this instance has seen (0 and genesis for an empty log). */
@@ -218,6 +248,8 @@ export class AuditLog {
       this.#written = undefined;
       await this.#write(fh, bytes, tail.completeEnd);
       this.#head = { seq: record.seq, hash: record.hash };
+      if (record.prev === AUDIT_GENESIS) this.#firstHash = record.hash;
+      else this.#firstHash ??= await firstHash(fh);
       const st = await fh.stat({ bigint: true });
       this.#written = { ino: st.ino, size: st.size, ctimeNs: st.ctimeNs, end: await lastBytes(fh, st.size) };
       return record;

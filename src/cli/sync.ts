@@ -2,17 +2,45 @@
 import { Command } from 'commander';
 import { formatFieldDrift } from '../diff/index.ts';
 import { formatId } from '../manifests/index.ts';
-import { applyCommit } from '../sync/execute.ts';
+import { AuditLog } from '../audit/index.ts';
+import { chainIdOf, writeAnchor } from '../cluster/audit-anchor.ts';
+import { redactUrl } from '../errors.ts';
+import type { App } from '../sync/app.ts';
+import type { Connection } from '../sync/pipeline.ts';
+import { applyAudited, recoverIntents } from '../sync/write-ahead.ts';
 import { failed } from '../sync/outcome.ts';
 import { auditInput } from '../sync/to-audit.ts';
 import { addAppFlags, type AppFlags } from './app-flags.ts';
-import { addAuditFlag, appendAudit, outputOption, useColor } from './common.ts';
+import { addAuditFlag, outputOption, useColor } from './common.ts';
 import { UsageError } from './output.ts';
 import { runApp } from './run-app.ts';
 
 interface SyncFlags extends AppFlags {
   auditLog: string;
   output: 'text' | 'json';
+}
+
+/** The log's head anchored on the app's inventory; a failure is reported, not fatal (the record is written). */
+async function anchorHead(
+  conn: Connection,
+  app: App,
+  firstHash: string | undefined,
+  record: { seq: number; hash: string },
+): Promise<void> {
+  if (!firstHash) return;
+  try {
+    await writeAnchor(conn.client, conn.discovery, {
+      app: app.name,
+      namespace: app.destination.namespace,
+      chain: chainIdOf(firstHash),
+      seq: record.seq,
+      hash: record.hash,
+    });
+  } catch (e) {
+    process.stderr.write(
+      `warning: could not anchor the audit log head in the cluster: ${redactUrl(String(e))}\n`,
+    );
+  }
 }
 
 export async function runSync(flags: SyncFlags): Promise<void> {
@@ -28,26 +56,37 @@ export async function runSync(flags: SyncFlags): Promise<void> {
             hint: `run tether drift --config ${flags.config} --app ${app.name} to report, or set sync.mode: apply`,
           },
         );
-      const { results, previousCommit } = await applyCommit({
-        ...conn,
-        plan,
-        commit: sha,
-        app: app.name,
-        namespace: app.destination.namespace,
-        settings: app.settings,
-      });
-      endProgress();
-      await appendAudit(
-        flags.auditLog,
-        auditInput({
+      // Opened before anything is written: no write when the log cannot be appended to.
+      const log = await AuditLog.open(flags.auditLog);
+      let outcome;
+      try {
+        await recoverIntents(log, conn, app.name);
+        outcome = await applyAudited({
+          ...conn,
+          plan,
+          commit: sha,
+          app: app.name,
+          namespace: app.destination.namespace,
+          settings: app.settings,
+          log,
+          commitInfo: loaded.snapshot.commit,
+          trigger: 'cli',
+        });
+        endProgress();
+        const record = auditInput({
           app: app.name,
           commit: loaded.snapshot.commit,
           trigger: 'cli',
           mode: 'apply',
-          results,
-          commitIsNew: previousCommit !== sha,
-        }),
-      );
+          results: outcome.results,
+          commitIsNew: outcome.previousCommit !== sha,
+        });
+        const written = await log.append(outcome.gate.complete(record));
+        await anchorHead(conn, app, log.firstHash, written);
+      } finally {
+        await log.close();
+      }
+      const { results } = outcome;
       if (flags.output === 'json') {
         process.stdout.write(
           JSON.stringify({ commit: sha, app: app.name, objects: results }, null, 2) + '\n',

@@ -91,9 +91,12 @@ export async function writeInventory(
   discovery: Discovery,
   inventory: Inventory,
   previous: (Inventory & { digest: string }) | undefined,
+  /** Awaited right before the write, when there is one (the write gate). */
+  beforeWrite?: () => Promise<void>,
 ): Promise<boolean> {
   const { entries, digest } = sortEntries(inventory.entries);
   if (previous && previous.commit === inventory.commit && previous.digest === digest) return false;
+  await beforeWrite?.();
   const info = (await discovery.lookup('', 'v1', 'ConfigMap'))!;
   const cm: Partial<KubeObject> = {
     apiVersion: 'v1',

@@ -6,6 +6,7 @@
 import { TetherError } from '../errors.ts';
 import { formatId, type ObjectId, type SourceLocation } from '../manifests/index.ts';
 import { shortSha } from '../util/sha.ts';
+import type { ObjectResult } from './outcome.ts';
 
 /** Why one object failed: the API server refused it, or the cluster cannot take it. */
 export class ObjectError extends TetherError {
@@ -63,6 +64,19 @@ export class PlanErrors extends TetherError {
       hint: 'fix the manifests (or install the missing CRDs) and push a new commit; nothing was written',
     });
     this.errors = errors;
+  }
+}
+
+/**
+ * The reconcile stopped after it had begun writing: `results` are the objects written (or
+ * refused) before it stopped, so that they are recorded; `cause` is why it stopped.
+ */
+export class ApplyInterruptedError extends TetherError {
+  readonly results: readonly ObjectResult[];
+  constructor(results: readonly ObjectResult[], cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(why, { cause, ...(cause instanceof TetherError && cause.hint ? { hint: cause.hint } : {}) });
+    this.results = results;
   }
 }
 

@@ -15,13 +15,20 @@ import type { IgnoreRule } from '../diff/index.ts';
 import type { ObjectId } from '../manifests/index.ts';
 import { mapConcurrent } from '../util/concurrency.ts';
 import { applyPolicy, classify, missingNamespaces, resolvedId, type Classification } from './classify.ts';
-import { CommitRejectedError, ObjectRejectedError, UnservedKindError, type ObjectError } from './errors.ts';
+import {
+  ApplyInterruptedError,
+  CommitRejectedError,
+  ObjectRejectedError,
+  UnservedKindError,
+  type ObjectError,
+} from './errors.ts';
 import { objectToApply, sameAsLive } from './evaluate.ts';
 import { findOrphans, keptReason } from './orphans.ts';
 import { CREATE_ONLY_REASON, IGNORED_REASON, type ApplyStatus, type ObjectResult } from './outcome.ts';
 import type { Connection } from './pipeline.ts';
 import type { PlannedObject } from './plan.ts';
 import { checkPruneGuard } from './prune.ts';
+import { GateKeeper, OPEN_GATE, type PlannedWrite, type WriteGate } from './write-gate.ts';
 
 export interface SyncSettings {
   prune: boolean;
@@ -48,7 +55,16 @@ export interface ApplyInput extends Connection {
   /** Where the app's inventory lives (its default namespace). */
   namespace: string;
   settings: SyncSettings;
+  /** Passed before every write: the audit log's intent record, fencing. Default: none. */
+  gate?: WriteGate;
   concurrency?: number;
+}
+
+/** One reconcile's writes: through the gate, and remembered in case the reconcile stops. */
+interface Run extends ApplyInput {
+  keeper: GateKeeper;
+  /** Objects written or refused so far, in order. */
+  done: ApplyResult[];
 }
 
 export type ApplyResult = ObjectResult<ApplyStatus>;
@@ -95,7 +111,7 @@ async function check(input: ApplyInput, items: PlannedObject[], written: boolean
   return checked;
 }
 
-async function writeOne(input: ApplyInput, { planned: p, c }: Checked): Promise<ApplyResult> {
+async function writeOne(input: Run, { planned: p, c }: Checked): Promise<ApplyResult> {
   const id = resolvedId(p);
   const base = { id, source: p.manifest.source, fields: [], conflicts: [] };
   if (c.kind === 'ignored') return { ...base, status: 'skipped', message: IGNORED_REASON };
@@ -103,6 +119,7 @@ async function writeOne(input: ApplyInput, { planned: p, c }: Checked): Promise<
   if (c.kind !== 'immutable' && c.kind !== 'evaluated') throw new Error(`unchecked object ${id.name}`);
   try {
     if (c.kind === 'immutable') {
+      await input.keeper.beforeWrite();
       await deleteObject(input.client, c.info, p.namespace, id.name, { uid: c.live.metadata.uid as string });
       await waitForDeletion(input.client, c.info, p.namespace, id.name);
       await applyObject(input.client, c.info, p.object, { force: true });
@@ -128,6 +145,7 @@ async function writeOne(input: ApplyInput, { planned: p, c }: Checked): Promise<
     const conflict = e.conflicts.length > 0 && !force;
     const result = { ...base, conflicts: e.conflicts, ...(note ? { message: note } : {}) };
     if (same) return { ...result, status: conflict ? 'conflict' : 'unchanged' };
+    await input.keeper.beforeWrite();
     await applyObject(input.client, e.info, object, { force: true });
     return { ...result, status: conflict ? 'conflict' : e.live ? 'configured' : 'created', fields };
   } catch (err) {
@@ -137,26 +155,40 @@ async function writeOne(input: ApplyInput, { planned: p, c }: Checked): Promise<
   }
 }
 
-async function write(input: ApplyInput, items: Checked[]): Promise<ApplyResult[]> {
+async function write(input: Run, items: Checked[]): Promise<ApplyResult[]> {
   const results: ApplyResult[] = [];
   // Waves run one after the other; objects within a wave run concurrently.
   const waves = [...new Set(items.map((c) => `${c.planned.stage}/${c.planned.wave}`))];
   for (const wave of waves) {
     const batch = items.filter((c) => `${c.planned.stage}/${c.planned.wave}` === wave);
+    const record = async (c: Checked) => {
+      const r = await writeOne(input, c);
+      if (r.status !== 'unchanged' && r.status !== 'skipped') input.done.push(r);
+      return r;
+    };
     results.push(
-      ...(await mapConcurrent(
-        batch,
-        input.concurrency ?? 8,
-        (c) => writeOne(input, c),
-        (done, total) => input.onProgress?.('apply', done, total),
+      ...(await mapConcurrent(batch, input.concurrency ?? 8, record, (done, total) =>
+        input.onProgress?.('apply', done, total),
       )),
     );
   }
   return results;
 }
 
+/** What the commit will write, as far as the dry-runs so far tell (objects deferred to after their CRD or Namespace included). */
+function plannedWrites(checked: Checked[], deferred: PlannedObject[]): PlannedWrite[] {
+  const out: PlannedWrite[] = [];
+  for (const { planned, c } of checked) {
+    if (c.kind === 'immutable') out.push({ id: resolvedId(planned), fields: [] });
+    if (c.kind === 'evaluated' && !c.evaluation.same)
+      out.push({ id: resolvedId(planned), fields: c.evaluation.live ? c.evaluation.drift : [] });
+  }
+  for (const p of deferred) out.push({ id: resolvedId(p), fields: [] });
+  return out;
+}
+
 async function prune(
-  input: ApplyInput,
+  input: Run,
   previous: Inventory | undefined,
 ): Promise<{ results: ApplyResult[]; keep: ObjectId[] }> {
   const results: ApplyResult[] = [];
@@ -170,23 +202,45 @@ async function prune(
   checkPruneGuard(deletable.length, previous?.entries.length ?? 0, input.settings.allowMassPrune, input.app);
   for (const { id, uid } of deletable) {
     const info = (await input.discovery.lookup(id.group, id.version, id.kind))!;
+    await input.keeper.beforeWrite();
     await deleteObject(input.client, info, id.namespace, id.name, { uid });
-    results.push({ id, fields: [], conflicts: [], status: 'pruned' });
+    const r: ApplyResult = { id, fields: [], conflicts: [], status: 'pruned' };
+    results.push(r);
+    input.done.push(r);
   }
   return { results, keep: [] };
 }
 
 export async function applyCommit(input: ApplyInput): Promise<ApplyOutcome> {
-  const { plan, client, discovery } = input;
-  const missing = await missingNamespaces(input, plan);
+  const missing = await missingNamespaces(input, input.plan);
   const deferred = (p: PlannedObject) => p.definedByCommit || (p.namespaced && missing.has(p.namespace));
   const previous = await readInventory(input, input.app, input.namespace);
-
   const now = await check(
     input,
-    plan.filter((p) => !deferred(p)),
+    input.plan.filter((p) => !deferred(p)),
     false,
   );
+  const run: Run = {
+    ...input,
+    done: [],
+    keeper: new GateKeeper(input.gate ?? OPEN_GATE, () => plannedWrites(now, input.plan.filter(deferred))),
+  };
+  try {
+    return await applyChecked(run, now, deferred, previous);
+  } catch (e) {
+    // Once writing has begun, what was written must reach the record whatever stopped it.
+    if (run.keeper.opened) throw new ApplyInterruptedError(run.done, e);
+    throw e;
+  }
+}
+
+async function applyChecked(
+  input: Run,
+  now: Checked[],
+  deferred: (p: PlannedObject) => boolean,
+  previous: Awaited<ReturnType<typeof readInventory>>,
+): Promise<ApplyOutcome> {
+  const { plan, client, discovery } = input;
   const definitions = now.filter((c) => c.planned.stage === 'definitions');
   const results = await write(input, definitions);
   for (const c of definitions) {
@@ -222,6 +276,7 @@ export async function applyCommit(input: ApplyInput): Promise<ApplyOutcome> {
       entries: [...plan.map(resolvedId), ...pruned.keep],
     },
     previous,
+    () => input.keeper.beforeWrite(),
   );
   return { results, inventoryWritten, previousCommit: previous?.commit };
 }

@@ -110,7 +110,9 @@ export function reconcileResult(
   commitIsNew: boolean,
 ): AuditResult {
   const has = (...s: ObjectStatus[]) => results.some((r) => s.includes(r.status));
-  if (results.some((r) => failed(r.status))) return 'error';
+  // Some objects written and others refused: the commit is not (yet) applied.
+  if (results.some((r) => failed(r.status)))
+    return mode === 'apply' && results.some((r) => wrote(r.status)) ? 'partial' : 'error';
   if (mode === 'report')
     return has('conflict') ? 'conflict' : has('drifted', 'missing', 'orphaned') ? 'drift-found' : 'in-sync';
   if (has('created', 'configured')) return commitIsNew ? 'applied' : 'drift-healed';

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { readInventory } from '../../../src/cluster/inventory.ts';
 import {
+  ApplyInterruptedError,
   CommitRejectedError,
   ObjectError,
   ObjectRejectedError,
@@ -346,9 +347,19 @@ describe('applyCommit', () => {
     // All of it (2 of 2) only with allowMassPrune.
     const c4 = newCommit();
     const plan4 = planOf(conn, { 'cms.yaml': cms('e') }, { namespace, app, commit: c4 });
-    await expect(
-      applyCommit(input(conn, plan4, { commit: c4, app, namespace }, { prune: true })),
-    ).rejects.toBeInstanceOf(PruneGuardError);
+    // 'e' was created before the guard stopped the prune: the error carries that write, so
+    // that the audit record names it.
+    const stopped = await applyCommit(
+      input(conn, plan4, { commit: c4, app, namespace }, { prune: true }),
+    ).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(stopped).toBeInstanceOf(ApplyInterruptedError);
+    expect((stopped as ApplyInterruptedError).cause).toBeInstanceOf(PruneGuardError);
+    expect((stopped as ApplyInterruptedError).results.map((r) => [r.status, r.id.name])).toEqual([
+      ['created', 'e'],
+    ]);
     expect(await configMaps(namespace)).toEqual(['a', 'b', 'e']);
     const all = await applyCommit(
       input(conn, plan4, { commit: c4, app, namespace }, { prune: true, allowMassPrune: true }),

@@ -185,8 +185,10 @@ describe('reconcileResult: apply mode', () => {
     expect(reconcileResult('apply', [], false)).toBe('in-sync');
   });
 
-  it('is error when an object failed, whatever was written', () => {
-    expect(reconcileResult('apply', results('created', 'failed'), true)).toBe('error');
-    expect(reconcileResult('apply', results('failed', 'pruned', 'conflict'), false)).toBe('error');
+  it('is partial when an object failed after others were written, error when nothing was', () => {
+    expect(reconcileResult('apply', results('created', 'failed'), true)).toBe('partial');
+    expect(reconcileResult('apply', results('failed', 'pruned', 'conflict'), false)).toBe('partial');
+    expect(reconcileResult('apply', results('failed', 'unchanged', 'conflict'), true)).toBe('error');
+    expect(reconcileResult('report', results('error', 'drifted'), false)).toBe('error');
   });
 });

@@ -1,0 +1,165 @@
+/**
+ * The audit log as the write gate of apply mode: an intent record (the commit and the
+ * objects about to change) appended and fsynced before the first write of a reconcile, a
+ * completion record linked to it after (details.intent), and a completion that records the
+ * writes made so far when the reconcile stops half way. No write happens when the intent
+ * cannot be appended. An intent left without completion by a process that died is completed
+ * by the next reconcile as a `recovered` record naming what it found in the cluster.
+ */
+import type { AuditInput, AuditLog, AuditRecord, AuditTrigger } from '../audit/index.ts';
+import { iterateAuditLog } from '../audit/index.ts';
+import { FIELD_MANAGER } from '../contract.ts';
+import type { CommitInfo } from '../source/index.ts';
+import { ApplyInterruptedError } from './errors.ts';
+import { applyCommit, type ApplyInput, type ApplyOutcome } from './execute.ts';
+import { apiVersionOf } from './outcome.ts';
+import type { Connection } from './pipeline.ts';
+import { auditCommit, auditInput } from './to-audit.ts';
+import type { PlannedWrite, WriteGate } from './write-gate.ts';
+
+/** The part of the audit log the write-ahead needs (the agent wraps it to watch its health). */
+export type AuditAppender = Pick<AuditLog, 'append' | 'path'>;
+
+interface Reconcile {
+  app: string;
+  commit: CommitInfo;
+  trigger: AuditTrigger;
+}
+
+export class WriteAhead implements WriteGate {
+  private readonly log: AuditAppender;
+  private readonly r: Reconcile;
+  private readonly fence: () => void;
+  /** seq of this reconcile's intent record, once appended. */
+  intent: number | undefined;
+
+  constructor(log: AuditAppender, reconcile: Reconcile, fence: () => void = () => {}) {
+    this.log = log;
+    this.r = reconcile;
+    this.fence = fence;
+  }
+
+  async open(planned: PlannedWrite[]): Promise<void> {
+    this.fence();
+    const record = await this.log.append({
+      app: this.r.app,
+      commit: auditCommit(this.r.commit),
+      trigger: this.r.trigger,
+      mode: 'apply',
+      result: 'intent',
+      objects: planned.map((p) => ({
+        apiVersion: apiVersionOf(p.id),
+        kind: p.id.kind,
+        namespace: p.id.namespace,
+        name: p.id.name,
+        action: 'planned',
+        ...(p.fields.length ? { fields: p.fields } : {}),
+      })),
+    });
+    this.intent = record.seq;
+  }
+
+  check(): void {
+    this.fence();
+  }
+
+  /** The completion record: linked to the intent when this reconcile wrote. */
+  complete(input: AuditInput): AuditInput {
+    if (this.intent === undefined) return input;
+    return { ...input, details: { ...input.details, intent: this.intent } };
+  }
+}
+
+export interface AuditedApply extends ApplyOutcome {
+  gate: WriteAhead;
+}
+
+/**
+ * applyCommit with the write-ahead gate. When the reconcile stops after it began writing,
+ * the completion record of what it wrote is appended before the error goes on.
+ */
+export async function applyAudited(
+  input: ApplyInput & {
+    log: AuditAppender;
+    commitInfo: CommitInfo;
+    trigger: AuditTrigger;
+    fence?: () => void;
+  },
+): Promise<AuditedApply> {
+  const gate = new WriteAhead(
+    input.log,
+    { app: input.app, commit: input.commitInfo, trigger: input.trigger },
+    input.fence,
+  );
+  try {
+    return { ...(await applyCommit({ ...input, gate })), gate };
+  } catch (e) {
+    if (!(e instanceof ApplyInterruptedError) || gate.intent === undefined) throw e;
+    const record = auditInput({
+      app: input.app,
+      commit: input.commitInfo,
+      trigger: input.trigger,
+      mode: 'apply',
+      results: e.results,
+      commitIsNew: true,
+    });
+    const wrote = record.objects.length > 0;
+    await input.log.append(
+      gate.complete({ ...record, result: wrote ? 'partial' : 'error', error: e.message }),
+    );
+    throw e;
+  }
+}
+
+/** Intents of `app` that no later record completes (a process died between them). */
+export async function danglingIntents(logPath: string, app: string): Promise<AuditRecord[]> {
+  const open = new Map<number, AuditRecord>();
+  for await (const r of iterateAuditLog(logPath, { app })) {
+    if (r.result === 'intent') open.set(r.seq, r);
+    const completes = r.details?.['intent'];
+    if (typeof completes === 'number') open.delete(completes);
+  }
+  return [...open.values()];
+}
+
+/**
+ * The record that completes a dangling intent: each planned object as the cluster shows it
+ * now. Written when Tether's apply of it is at least as new as the intent; not written when
+ * it is older or the object is missing.
+ */
+export async function recoveryRecord(conn: Connection, intent: AuditRecord): Promise<AuditInput> {
+  const since = Math.floor(Date.parse(intent.time) / 1000) * 1000;
+  const objects = [];
+  for (const o of intent.objects) {
+    const [group, version] = o.apiVersion.includes('/') ? o.apiVersion.split('/') : ['', o.apiVersion];
+    const info = await conn.discovery.lookup(group!, version!, o.kind);
+    const live = info ? await conn.live.get(info, o.namespace, o.name) : undefined;
+    const entries = (live?.metadata.managedFields ?? []) as {
+      manager?: string;
+      operation?: string;
+      time?: string;
+    }[];
+    const applied = entries.find((m) => m.manager === FIELD_MANAGER && m.operation === 'Apply');
+    const wrote = applied?.time !== undefined && Date.parse(applied.time) >= since;
+    const { fields: _fields, ...rest } = o;
+    objects.push({ ...rest, action: wrote ? ('configured' as const) : ('skipped' as const) });
+  }
+  const written = objects.filter((o) => o.action === 'configured').length;
+  return {
+    app: intent.app,
+    commit: intent.commit,
+    trigger: intent.trigger,
+    mode: 'apply',
+    result: 'recovered',
+    objects,
+    error: `the process that wrote intent seq ${intent.seq} stopped before recording its outcome; found ${written} of its ${objects.length} planned object(s) written`,
+    details: { intent: intent.seq },
+  };
+}
+
+/** Completes every dangling intent of the app in the log (before the app's next reconcile writes). */
+export async function recoverIntents(log: AuditAppender, conn: Connection, app: string): Promise<number> {
+  const dangling = await danglingIntents(log.path, app);
+  for (const intent of dangling) await log.append(await recoveryRecord(conn, intent));
+  return dangling.length;
+}
