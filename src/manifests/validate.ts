@@ -61,72 +61,124 @@ function typeName(v: unknown): string {
   return typeof v;
 }
 
+/** Records an 'invalid' problem; `key` points at the mapping key rather than its value. */
+type Invalid = (path: PathSegment[], detail: string, hint: string, key?: boolean) => void;
+
 /**
  * Checks what Tether itself relies on before anything reaches a cluster: identity fields,
  * metadata syntax, and the app's namespace fence. Returns the identity when it is usable.
+ * Problems come in a fixed order (apiVersion, kind, metadata, name, namespace, labels,
+ * annotations, data, fence), which orders errors that share a position.
  */
 export function validateObject(
   obj: Record<string, unknown>,
   opts: { allowedNamespaces?: readonly string[] | undefined },
 ): { id: ObjectId | undefined; problems: Problem[] } {
   const problems: Problem[] = [];
-  const invalid = (path: PathSegment[], detail: string, hint: string, key = false) =>
+  const invalid: Invalid = (path, detail, hint, key = false) => {
     problems.push({ kind: 'invalid', path, key, detail, hint });
+  };
 
-  let group: string | undefined;
-  let version: string | undefined;
-  const apiVersion = obj['apiVersion'];
-  if (apiVersion === undefined || apiVersion === null || apiVersion === '') {
+  const gv = checkApiVersion(obj['apiVersion'], invalid);
+  const kind = checkKind(obj['kind'], invalid);
+  const metadata = checkMetadata(obj['metadata'], invalid);
+  if (!metadata) return { id: undefined, problems };
+  const name = checkName(metadata, gv?.group, kind, invalid);
+  const namespace = checkNamespace(metadata['namespace'], invalid);
+  checkLabels(metadata, invalid);
+  checkAnnotations(metadata, invalid);
+  if (gv?.group === '' && kind !== undefined) checkDataMaps(obj, kind, invalid);
+  if (opts.allowedNamespaces) {
+    problems.push(...fenceProblems(opts.allowedNamespaces, gv?.group, kind, name, namespace));
+  }
+
+  if (gv === undefined || kind === undefined || name === undefined || problems.length > 0) {
+    return { id: undefined, problems };
+  }
+  return { id: { group: gv.group, version: gv.version, kind, namespace, name }, problems };
+}
+
+/** Kubernetes treats a field that is null or empty as not set. */
+function isAbsent(v: unknown): v is undefined | null | '' {
+  return v === undefined || v === null || v === '';
+}
+
+/** A string field of the identity: where it is, how messages name it, the hint when it is not a string. */
+interface StringField {
+  path: readonly PathSegment[];
+  label: string;
+  typeHint: string;
+}
+
+const API_VERSION: StringField = { path: ['apiVersion'], label: 'apiVersion', typeHint: 'quote it' };
+const KIND: StringField = {
+  path: ['kind'],
+  label: 'kind',
+  typeHint: "write the kind's name, e.g. 'ConfigMap'",
+};
+const NAME: StringField = { path: ['metadata', 'name'], label: 'metadata.name', typeHint: 'quote the name' };
+const NAMESPACE: StringField = {
+  path: ['metadata', 'namespace'],
+  label: 'metadata.namespace',
+  typeHint: 'quote the namespace',
+};
+
+/** The value when it is a string; otherwise reports its type and returns undefined. */
+function stringValue(value: unknown, field: StringField, invalid: Invalid): string | undefined {
+  if (typeof value === 'string') return value;
+  invalid([...field.path], `${field.label} is ${typeName(value)}, not a string`, field.typeHint);
+  return undefined;
+}
+
+/** The group and version, when apiVersion is present and well-formed. */
+function checkApiVersion(raw: unknown, invalid: Invalid): { group: string; version: string } | undefined {
+  if (isAbsent(raw)) {
     invalid([], 'apiVersion is missing', "add apiVersion, e.g. 'v1' or 'apps/v1'");
-  } else if (typeof apiVersion !== 'string') {
-    invalid(['apiVersion'], `apiVersion is ${typeName(apiVersion)}, not a string`, 'quote it');
-  } else {
-    const gv = splitApiVersion(apiVersion);
-    const groupProblem = gv && gv.group !== '' ? dns1123Subdomain(gv.group) : undefined;
-    if (!gv || (apiVersion.includes('/') && gv.group === '')) {
-      invalid(
-        ['apiVersion'],
-        `apiVersion "${short(apiVersion)}" is not 'group/version' or 'version'`,
-        "write e.g. 'apps/v1'",
-      );
-    } else if (groupProblem) {
-      invalid(
-        ['apiVersion'],
-        `the group of apiVersion "${short(apiVersion)}" ${groupProblem}`,
-        "write e.g. 'apps/v1'",
-      );
-    } else if (dns1035Label(gv.version)) {
-      invalid(
-        ['apiVersion'],
-        `the version of apiVersion "${short(apiVersion)}" is not a valid version (like v1 or v1beta1)`,
-        "write e.g. 'apps/v1'",
-      );
-    } else {
-      group = gv.group;
-      version = gv.version;
-    }
+    return undefined;
   }
+  const apiVersion = stringValue(raw, API_VERSION, invalid);
+  if (apiVersion === undefined) return undefined;
+  const bad = apiVersionProblem(apiVersion);
+  if (bad) {
+    invalid([...API_VERSION.path], bad, "write e.g. 'apps/v1'");
+    return undefined;
+  }
+  return splitApiVersion(apiVersion);
+}
 
-  let kind: string | undefined;
-  const rawKind = obj['kind'];
-  if (rawKind === undefined || rawKind === null || rawKind === '') {
+function apiVersionProblem(apiVersion: string): string | undefined {
+  const gv = splitApiVersion(apiVersion);
+  if (!gv || (apiVersion.includes('/') && gv.group === '')) {
+    return `apiVersion "${short(apiVersion)}" is not 'group/version' or 'version'`;
+  }
+  const groupProblem = gv.group !== '' ? dns1123Subdomain(gv.group) : undefined;
+  if (groupProblem) return `the group of apiVersion "${short(apiVersion)}" ${groupProblem}`;
+  if (dns1035Label(gv.version)) {
+    return `the version of apiVersion "${short(apiVersion)}" is not a valid version (like v1 or v1beta1)`;
+  }
+  return undefined;
+}
+
+function checkKind(raw: unknown, invalid: Invalid): string | undefined {
+  if (isAbsent(raw)) {
     invalid([], 'kind is missing', "add kind, e.g. 'ConfigMap'");
-  } else if (typeof rawKind !== 'string') {
-    invalid(
-      ['kind'],
-      `kind is ${typeName(rawKind)}, not a string`,
-      "write the kind's name, e.g. 'ConfigMap'",
-    );
-  } else {
-    const bad = kindName(rawKind);
-    if (bad) invalid(['kind'], `kind "${short(rawKind)}" ${bad}`, "write the kind's name, e.g. 'ConfigMap'");
-    else kind = rawKind;
+    return undefined;
   }
+  const kind = stringValue(raw, KIND, invalid);
+  if (kind === undefined) return undefined;
+  const bad = kindName(kind);
+  if (bad) {
+    invalid([...KIND.path], `kind "${short(kind)}" ${bad}`, KIND.typeHint);
+    return undefined;
+  }
+  return kind;
+}
 
-  const metadata = obj['metadata'];
+/** The metadata mapping; without one nothing further is checked. */
+function checkMetadata(metadata: unknown, invalid: Invalid): Record<string, unknown> | undefined {
   if (metadata === undefined || metadata === null) {
     invalid([], 'metadata is missing', 'add metadata with at least a name');
-    return { id: undefined, problems };
+    return undefined;
   }
   if (!isRecord(metadata)) {
     invalid(
@@ -134,51 +186,67 @@ export function validateObject(
       `metadata is ${typeName(metadata)}, not a mapping`,
       'make metadata a mapping with at least a name',
     );
-    return { id: undefined, problems };
+    return undefined;
   }
+  return metadata;
+}
 
-  let name: string | undefined;
-  const rawName = metadata['name'];
-  if (rawName === undefined || rawName === null || rawName === '') {
-    if (metadata['generateName'] !== undefined) {
-      invalid(
-        ['metadata', 'generateName'],
-        'metadata.generateName without metadata.name: Tether needs a fixed name to track the object',
-        'replace generateName with a fixed metadata.name',
-      );
-    } else {
-      invalid(['metadata'], 'metadata.name is missing', 'add metadata.name');
-    }
-  } else if (typeof rawName !== 'string') {
-    invalid(['metadata', 'name'], `metadata.name is ${typeName(rawName)}, not a string`, 'quote the name');
-  } else if (group !== undefined && kind !== undefined) {
-    const rule = nameRule(group, kind);
-    const bad = rule.check(rawName);
-    if (bad) invalid(['metadata', 'name'], `${rule.what} "${short(rawName)}" ${bad}`, 'rename the object');
-    else name = rawName;
+/**
+ * The name when it is valid for the kind. Which rule applies depends on group and kind, so a
+ * name is checked, and usable, only when both are known.
+ */
+function checkName(
+  metadata: Record<string, unknown>,
+  group: string | undefined,
+  kind: string | undefined,
+  invalid: Invalid,
+): string | undefined {
+  const raw = metadata['name'];
+  if (isAbsent(raw)) {
+    missingName(metadata, invalid);
+    return undefined;
   }
-
-  let namespace = '';
-  const rawNamespace = metadata['namespace'];
-  if (rawNamespace !== undefined && rawNamespace !== null && rawNamespace !== '') {
-    if (typeof rawNamespace !== 'string') {
-      invalid(
-        ['metadata', 'namespace'],
-        `metadata.namespace is ${typeName(rawNamespace)}, not a string`,
-        'quote the namespace',
-      );
-    } else {
-      const bad = dns1123Label(rawNamespace);
-      if (bad)
-        invalid(
-          ['metadata', 'namespace'],
-          `metadata.namespace "${short(rawNamespace)}" ${bad}`,
-          'use a valid namespace name',
-        );
-      else namespace = rawNamespace;
-    }
+  const name = stringValue(raw, NAME, invalid);
+  if (name === undefined || group === undefined || kind === undefined) return undefined;
+  const rule = nameRule(group, kind);
+  const bad = rule.check(name);
+  if (bad) {
+    invalid([...NAME.path], `${rule.what} "${short(name)}" ${bad}`, 'rename the object');
+    return undefined;
   }
+  return name;
+}
 
+function missingName(metadata: Record<string, unknown>, invalid: Invalid): void {
+  if (metadata['generateName'] !== undefined) {
+    invalid(
+      ['metadata', 'generateName'],
+      'metadata.generateName without metadata.name: Tether needs a fixed name to track the object',
+      'replace generateName with a fixed metadata.name',
+    );
+  } else {
+    invalid(['metadata'], 'metadata.name is missing', 'add metadata.name');
+  }
+}
+
+/** The namespace, or '' when none is set or it is not valid. */
+function checkNamespace(raw: unknown, invalid: Invalid): string {
+  if (isAbsent(raw)) return '';
+  const namespace = stringValue(raw, NAMESPACE, invalid);
+  if (namespace === undefined) return '';
+  const bad = dns1123Label(namespace);
+  if (bad) {
+    invalid(
+      [...NAMESPACE.path],
+      `metadata.namespace "${short(namespace)}" ${bad}`,
+      'use a valid namespace name',
+    );
+    return '';
+  }
+  return namespace;
+}
+
+function checkLabels(metadata: Record<string, unknown>, invalid: Invalid): void {
   checkStringMap(metadata, 'labels', invalid, (key, value) => {
     const bad = labelValue(value);
     if (bad) {
@@ -189,6 +257,9 @@ export function validateObject(
       );
     }
   });
+}
+
+function checkAnnotations(metadata: Record<string, unknown>, invalid: Invalid): void {
   let annotationBytes = 0;
   checkStringMap(metadata, 'annotations', invalid, (key, value) => {
     annotationBytes += Buffer.byteLength(key) + Buffer.byteLength(value);
@@ -200,68 +271,80 @@ export function validateObject(
       'move large data to a ConfigMap',
     );
   }
+}
 
-  if (group === '' && (kind === 'ConfigMap' || kind === 'Secret')) {
-    for (const field of kind === 'ConfigMap' ? ['data', 'binaryData'] : ['data', 'stringData']) {
-      const map = obj[field];
-      if (map === undefined || map === null) continue;
-      if (!isRecord(map)) {
+/** Where a core kind keeps string data, and how an error describes a value that is not a string. */
+interface DataRule {
+  fields: readonly string[];
+  wrongValue: (v: unknown) => string;
+}
+
+const DATA_RULES = new Map<string, DataRule>([
+  ['ConfigMap', { fields: ['data', 'binaryData'], wrongValue: (v) => `is ${typeName(v)}, not a string` }],
+  // Types only: the values of a Secret never appear in an error.
+  ['Secret', { fields: ['data', 'stringData'], wrongValue: () => 'is not a string' }],
+]);
+
+/** For a core-group kind with a DATA_RULES entry: each data field maps keys to strings (or null). */
+function checkDataMaps(obj: Record<string, unknown>, kind: string, invalid: Invalid): void {
+  const rule = DATA_RULES.get(kind);
+  if (!rule) return;
+  for (const field of rule.fields) {
+    const map = obj[field];
+    if (map === undefined || map === null) continue;
+    if (!isRecord(map)) {
+      invalid(
+        [field],
+        `${field} is ${typeName(map)}, not a mapping`,
+        `make ${field} a mapping of keys to strings`,
+      );
+      continue;
+    }
+    for (const [key, value] of Object.entries(map)) {
+      if (typeof value !== 'string' && value !== null) {
         invalid(
-          [field],
-          `${field} is ${typeName(map)}, not a mapping`,
-          `make ${field} a mapping of keys to strings`,
+          [field, key],
+          `${kind} ${field} "${short(key)}" ${rule.wrongValue(value)}`,
+          'quote the value',
         );
-        continue;
-      }
-      for (const [key, value] of Object.entries(map)) {
-        // Types only: the values of a Secret never appear in an error.
-        if (typeof value !== 'string' && value !== null) {
-          const what = kind === 'Secret' ? 'is not a string' : `is ${typeName(value)}, not a string`;
-          invalid([field, key], `${kind} ${field} "${short(key)}" ${what}`, 'quote the value');
-        }
       }
     }
   }
+}
 
-  if (opts.allowedNamespaces && namespace !== '' && !opts.allowedNamespaces.includes(namespace)) {
+/** The app's namespace fence: the object's namespace, and a Namespace object itself. */
+function fenceProblems(
+  allowed: readonly string[],
+  group: string | undefined,
+  kind: string | undefined,
+  name: string | undefined,
+  namespace: string,
+): Problem[] {
+  const problems: Problem[] = [];
+  const listed = allowed.join(', ') || 'none';
+  if (namespace !== '' && !allowed.includes(namespace)) {
     problems.push({
       kind: 'namespace',
       path: ['metadata', 'namespace'],
-      detail: `namespace "${namespace}" is not one this app may write to (allowed: ${opts.allowedNamespaces.join(', ') || 'none'})`,
+      detail: `namespace "${namespace}" is not one this app may write to (allowed: ${listed})`,
       hint: 'use an allowed namespace, or add it to destination.allowedNamespaces in the Tether config',
     });
   }
-  if (
-    opts.allowedNamespaces &&
-    group === '' &&
-    kind === 'Namespace' &&
-    name !== undefined &&
-    !opts.allowedNamespaces.includes(name)
-  ) {
+  if (group === '' && kind === 'Namespace' && name !== undefined && !allowed.includes(name)) {
     problems.push({
       kind: 'namespace',
       path: ['metadata', 'name'],
-      detail: `Namespace "${name}" is not one this app may manage (allowed: ${opts.allowedNamespaces.join(', ') || 'none'})`,
+      detail: `Namespace "${name}" is not one this app may manage (allowed: ${listed})`,
       hint: 'remove the Namespace, or add it to destination.allowedNamespaces in the Tether config',
     });
   }
-
-  if (
-    group === undefined ||
-    version === undefined ||
-    kind === undefined ||
-    name === undefined ||
-    problems.length > 0
-  ) {
-    return { id: undefined, problems };
-  }
-  return { id: { group, version, kind, namespace, name }, problems };
+  return problems;
 }
 
 function checkStringMap(
   metadata: Record<string, unknown>,
   field: 'labels' | 'annotations',
-  invalid: (path: PathSegment[], detail: string, hint: string, key?: boolean) => void,
+  invalid: Invalid,
   onEntry: (key: string, value: string) => void,
 ): void {
   const map = metadata[field];
