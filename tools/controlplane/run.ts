@@ -38,7 +38,7 @@ export function readState(): ClusterState | undefined {
 }
 
 /** True when pid is alive and is the binary we started (pids get recycled). */
-function ours(pid: number, binary: string): boolean {
+export function ours(pid: number, binary: string): boolean {
   try {
     const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
     return cmd.split('\0')[0] === binary;
@@ -92,13 +92,26 @@ function tail(file: string, lines = 15): string {
   }
 }
 
-function startProcess(binary: string, args: string[], log: string): number {
-  const fd = openSync(log, 'a');
-  // Detached so `cluster up` can exit and leave the control plane running for later commands.
-  const child = spawn(binary, args, { detached: true, stdio: ['ignore', fd, fd] });
+/** How one control-plane process is started: enough to start it again on the same ports and data. */
+export interface ProcessSpec {
+  binary: string;
+  args: string[];
+  log: string;
+}
+
+export type Component = 'etcd' | 'apiserver';
+
+/**
+ * Starts a process with its output appended to spec.log. Detached (own session, so `cluster
+ * up` can exit and leave the shared control plane running) unless told otherwise; never
+ * keeps the caller's event loop alive.
+ */
+export function spawnProcess(spec: ProcessSpec, detached = true): number {
+  const fd = openSync(spec.log, 'a');
+  const child = spawn(spec.binary, spec.args, { detached, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   child.unref();
-  if (!child.pid) throw new ControlPlaneError(`could not start ${binary}`);
+  if (!child.pid) throw new ControlPlaneError(`could not start ${spec.binary}`);
   return child.pid;
 }
 
@@ -157,94 +170,156 @@ function kubeconfigText(server: string, pki: Pki): string {
   ].join('\n');
 }
 
-async function start(binaries: Binaries): Promise<ClusterState> {
-  const dir = clusterDir();
+/** One running control plane: the persisted state plus how to start each process again. */
+export interface ControlPlane extends ClusterState {
+  processes: Record<Component, ProcessSpec>;
+}
+
+export interface StartOptions {
+  /** Start the processes in their own session (default true: they outlive the caller). */
+  detached?: boolean;
+  /** Called as soon as each process is spawned (cp.pids is current), before waiting for it. */
+  onSpawned?: (cp: ControlPlane, component: Component) => void;
+}
+
+/** True when the component answers its health endpoint (etcd /health, kube-apiserver /readyz). */
+export async function componentReady(cp: ClusterState, component: Component): Promise<boolean> {
+  return component === 'etcd'
+    ? (await get(`${cp.etcdUrl}/health`)) === 200
+    : (await get(`${cp.server}/readyz`, cp.pki)) === 200;
+}
+
+const readyTimeoutMs: Record<Component, number> = { etcd: 30_000, apiserver: 120_000 };
+const displayName: Record<Component, string> = { etcd: 'etcd', apiserver: 'kube-apiserver' };
+
+/**
+ * Starts one component from its spec (the same ports, data directory and certificates it was
+ * first started with) and waits until it is ready; stops it again if it never gets there.
+ * Returns the new pid.
+ */
+export async function startComponent(
+  cp: ControlPlane,
+  component: Component,
+  detached = true,
+  onSpawned: (pid: number) => void = () => {},
+): Promise<number> {
+  const spec = cp.processes[component];
+  const pid = spawnProcess(spec, detached);
+  onSpawned(pid);
+  try {
+    await waitFor(
+      displayName[component],
+      pid,
+      spec.binary,
+      spec.log,
+      () => componentReady(cp, component),
+      readyTimeoutMs[component],
+    );
+  } catch (e) {
+    await kill(pid, spec.binary);
+    throw e;
+  }
+  return pid;
+}
+
+/**
+ * Starts etcd and kube-apiserver with fresh certificates and data in dir (emptied first) on
+ * free loopback ports, and waits until kube-apiserver is ready. Knows nothing of the shared
+ * control plane's state file: `up()` uses it for the shared one, the fault-test harness for
+ * private ones. On failure both processes are stopped before the error is thrown.
+ */
+export async function startControlPlane(
+  dir: string,
+  binaries: Binaries,
+  options: StartOptions = {},
+): Promise<ControlPlane> {
+  const detached = options.detached ?? true;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const pki = await generatePki(join(dir, 'pki'));
   const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
   const etcdUrl = `http://127.0.0.1:${etcdPort}`;
-  const etcdLog = join(dir, 'etcd.log');
-  const etcdPid = startProcess(
-    binaries.etcd,
-    [
-      '--name=tether',
-      `--data-dir=${join(dir, 'etcd-data')}`,
-      `--listen-client-urls=${etcdUrl}`,
-      `--advertise-client-urls=${etcdUrl}`,
-      `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
-      `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
-      `--initial-cluster=tether=http://127.0.0.1:${peerPort}`,
-      // Test data is disposable: skipping fsync makes every write much cheaper.
-      '--unsafe-no-fsync=true',
-      '--quota-backend-bytes=8589934592',
-      '--log-level=warn',
-    ],
-    etcdLog,
-  );
-  try {
-    await waitFor(
-      'etcd',
-      etcdPid,
-      binaries.etcd,
-      etcdLog,
-      async () => (await get(`${etcdUrl}/health`)) === 200,
-      30_000,
-    );
-  } catch (e) {
-    await kill(etcdPid, binaries.etcd);
-    throw e;
-  }
   const server = `https://127.0.0.1:${apiPort}`;
-  const apiLog = join(dir, 'kube-apiserver.log');
-  const apiPid = startProcess(
-    binaries.kubeApiserver,
-    [
-      '--advertise-address=127.0.0.1',
-      '--bind-address=127.0.0.1',
-      `--secure-port=${apiPort}`,
-      `--etcd-servers=${etcdUrl}`,
-      `--cert-dir=${join(dir, 'certs')}`,
-      `--tls-cert-file=${pki.serverCert}`,
-      `--tls-private-key-file=${pki.serverKey}`,
-      `--client-ca-file=${pki.caCert}`,
-      '--authorization-mode=RBAC',
-      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-      `--service-account-key-file=${pki.saPublic}`,
-      `--service-account-signing-key-file=${pki.saPrivate}`,
-      '--service-cluster-ip-range=10.0.0.0/24',
-      '--allow-privileged=true',
-      '--v=0',
-    ],
-    apiLog,
-  );
-  const state: ClusterState = {
+  const processes: Record<Component, ProcessSpec> = {
+    etcd: {
+      binary: binaries.etcd,
+      args: [
+        '--name=tether',
+        `--data-dir=${join(dir, 'etcd-data')}`,
+        `--listen-client-urls=${etcdUrl}`,
+        `--advertise-client-urls=${etcdUrl}`,
+        `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+        `--initial-cluster=tether=http://127.0.0.1:${peerPort}`,
+        // Test data is disposable: skipping fsync makes every write much cheaper. Data still
+        // survives a SIGKILL of etcd (the page cache stays), not a crash of the machine.
+        '--unsafe-no-fsync=true',
+        '--quota-backend-bytes=8589934592',
+        '--log-level=warn',
+      ],
+      log: join(dir, 'etcd.log'),
+    },
+    apiserver: {
+      binary: binaries.kubeApiserver,
+      args: [
+        '--advertise-address=127.0.0.1',
+        '--bind-address=127.0.0.1',
+        `--secure-port=${apiPort}`,
+        `--etcd-servers=${etcdUrl}`,
+        `--cert-dir=${join(dir, 'certs')}`,
+        `--tls-cert-file=${pki.serverCert}`,
+        `--tls-private-key-file=${pki.serverKey}`,
+        `--client-ca-file=${pki.caCert}`,
+        '--authorization-mode=RBAC',
+        '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+        `--service-account-key-file=${pki.saPublic}`,
+        `--service-account-signing-key-file=${pki.saPrivate}`,
+        '--service-cluster-ip-range=10.0.0.0/24',
+        '--allow-privileged=true',
+        '--v=0',
+      ],
+      log: join(dir, 'kube-apiserver.log'),
+    },
+  };
+  const cp: ControlPlane = {
     dir,
     kubeconfig: join(dir, 'kubeconfig'),
     server,
     etcdUrl,
-    pids: { etcd: etcdPid, apiserver: apiPid },
+    pids: { etcd: 0, apiserver: 0 },
     binaries,
     pki,
+    processes,
     startedAt: new Date().toISOString(),
   };
-  // Written before waiting, so `down` can clean up even if start-up fails half-way.
-  writeFileSync(stateFile(), JSON.stringify(state, null, 2));
-  writeFileSync(state.kubeconfig, kubeconfigText(server, pki), { mode: 0o600 });
+  writeFileSync(cp.kubeconfig, kubeconfigText(server, pki), { mode: 0o600 });
+  await startComponent(cp, 'etcd', detached, (pid) => {
+    cp.pids.etcd = pid;
+    options.onSpawned?.(cp, 'etcd');
+  });
   try {
-    await waitFor(
-      'kube-apiserver',
-      apiPid,
-      binaries.kubeApiserver,
-      apiLog,
-      async () => (await get(`${server}/readyz`, pki)) === 200,
-      120_000,
-    );
+    await startComponent(cp, 'apiserver', detached, (pid) => {
+      cp.pids.apiserver = pid;
+      options.onSpawned?.(cp, 'apiserver');
+    });
+  } catch (e) {
+    await kill(cp.pids.etcd, binaries.etcd);
+    throw e;
+  }
+  return cp;
+}
+
+async function start(binaries: Binaries): Promise<ClusterState> {
+  try {
+    // The state file is written before waiting, so `down` can clean up even if this process
+    // is killed while the control plane starts.
+    return await startControlPlane(clusterDir(), binaries, {
+      onSpawned: (cp) => writeFileSync(stateFile(), JSON.stringify(cp, null, 2)),
+    });
   } catch (e) {
     await down();
     throw e;
   }
-  return state;
 }
 
 /**
