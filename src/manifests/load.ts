@@ -16,10 +16,18 @@ import { formatId, objectKey } from './identity.ts';
 import { formatBytes, resolveLimits } from './limits.ts';
 import { locateOffset } from './locate.ts';
 import { parseFile } from './parse.ts';
-import type { ParsedFile } from './parse.ts';
+import type { ParsedDocument, ParsedFile } from './parse.ts';
 import type { PathSegment } from './path.ts';
 import type { AliasTargets } from './to-json.ts';
-import type { JsonValue, LoadOptions, Manifest, ObjectId, SourceFile, SourceLocation } from './types.ts';
+import type {
+  JsonValue,
+  Limits,
+  LoadOptions,
+  Manifest,
+  ObjectId,
+  SourceFile,
+  SourceLocation,
+} from './types.ts';
 import { validateObject } from './validate.ts';
 
 const MANIFEST_FILE = /\.(ya?ml|json)$/i;
@@ -50,6 +58,28 @@ export function loadManifests(files: SourceFile[], opts: LoadOptions): Manifest[
   return manifests;
 }
 
+/** An object that passed validation, before its digest. */
+interface Item {
+  id: ObjectId;
+  object: Record<string, unknown>;
+  source: SourceLocation;
+}
+
+/** What collectManifests gathers across the files of one commit. */
+interface Collection {
+  readonly commit: string;
+  readonly allowedNamespaces: string[] | undefined;
+  readonly errors: ManifestError[];
+  readonly items: Item[];
+  /** Where each object (by objectKey) was first defined, to report duplicates. */
+  readonly seen: Map<string, SourceLocation>;
+  totalBytes: number;
+  objectCount: number;
+}
+
+/** Whether to go on with the next file, or stop reading the commit (a commit-wide limit was hit). */
+type Next = 'continue' | 'stop';
+
 /** loadManifests without the file filter and without throwing; renderers feed it too. */
 export function collectManifests(
   files: SourceFile[],
@@ -57,121 +87,123 @@ export function collectManifests(
   renderedFiles: ReadonlySet<string> = new Set(),
 ): { manifests: Manifest[]; errors: ManifestError[] } {
   const baseLimits = resolveLimits(opts.limits);
-  // A renderer's output is one file holding the whole app; the renderer's output cap and the
-  // object limit bound it instead of the per-file limits.
-  const renderedLimits = {
-    ...baseLimits,
-    maxFileBytes: Infinity,
-    maxDocumentsPerFile: baseLimits.maxObjects,
+  const renderedLimits = renderedFileLimits(baseLimits);
+  const c: Collection = {
+    commit: opts.commit,
+    allowedNamespaces: opts.allowedNamespaces,
+    errors: [],
+    items: [],
+    seen: new Map(),
+    totalBytes: 0,
+    objectCount: 0,
   };
-  const errors: ManifestError[] = [];
-  const fileStart = (file: string): SourceLocation => ({ file, line: 1, column: 1 });
-  const items: { id: ObjectId; object: Record<string, unknown>; source: SourceLocation }[] = [];
-  const seen = new Map<string, SourceLocation>();
-  let totalBytes = 0;
-  let objectCount = 0;
-
   const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  fileLoop: for (const file of sorted) {
+  for (const file of sorted) {
     const limits = renderedFiles.has(file.path) ? renderedLimits : baseLimits;
-    const size = file.content.byteLength;
-    if (size > limits.maxFileBytes) {
-      errors.push(
-        new LimitExceededError(
-          fileStart(file.path),
-          opts.commit,
-          `the file is ${formatBytes(size)}, over the ${formatBytes(limits.maxFileBytes)} limit`,
-          {
-            hint: 'split it into smaller files',
-          },
-        ),
-      );
-      continue;
-    }
-    totalBytes += size;
-    if (totalBytes > limits.maxTotalBytes) {
-      errors.push(
-        new LimitExceededError(
-          fileStart(file.path),
-          opts.commit,
-          `the manifests of this commit exceed ${formatBytes(limits.maxTotalBytes)} in total`,
-          {
-            hint: 'split the app into several apps',
-          },
-        ),
-      );
-      break;
-    }
-    const decoded = decodeUtf8(file.content);
-    if ('badOffset' in decoded) {
-      const { line, column } = bytePosition(file.content, decoded.badOffset);
-      errors.push(
-        new EncodingError({ file: file.path, line, column }, opts.commit, 'the file is not valid UTF-8', {
-          hint: 'save the file as UTF-8',
-        }),
-      );
-      continue;
-    }
-    const parsed = parseFile(file.path, decoded.text, {
-      commit: opts.commit,
-      limits,
-      json: /\.json$/i.test(file.path),
-    });
-    errors.push(...parsed.errors);
-
-    for (const doc of parsed.documents) {
-      const candidates: Candidate[] = [];
-      flatten(parsed, doc.value, doc.root, doc.aliases, opts.commit, candidates, errors);
-      for (const candidate of candidates) {
-        objectCount += 1;
-        if (objectCount > limits.maxObjects) {
-          errors.push(
-            new LimitExceededError(
-              candidate.source,
-              opts.commit,
-              `more than ${limits.maxObjects} objects in this commit`,
-              {
-                hint: 'split the app into several apps',
-              },
-            ),
-          );
-          break fileLoop;
-        }
-        const object = candidate.value as Record<string, unknown>;
-        const { id, problems } = validateObject(object, { allowedNamespaces: opts.allowedNamespaces });
-        for (const problem of problems) {
-          const fullPath = [...candidate.path, ...problem.path];
-          const at = parsed.locate(
-            locateOffset(doc.root, doc.aliases, fullPath, { key: problem.key ?? false }),
-          );
-          const Kind = problem.kind === 'namespace' ? NamespaceNotAllowedError : InvalidObjectError;
-          errors.push(new Kind(at, opts.commit, problem.detail, { hint: problem.hint }));
-        }
-        if (!id) continue;
-        const key = objectKey(id);
-        const first = seen.get(key);
-        if (first) {
-          errors.push(
-            new DuplicateObjectError(
-              candidate.source,
-              opts.commit,
-              `${formatId(id)} is defined twice: here and at ${formatLocation(first)}`,
-              {
-                hint: 'keep one of the two definitions',
-              },
-            ),
-          );
-          continue;
-        }
-        seen.set(key, candidate.source);
-        items.push({ id, object, source: candidate.source });
-      }
-    }
+    if (collectFile(c, file, limits) === 'stop') break;
   }
 
-  injectConfigHashes(items);
-  const manifests = items.map((item) => ({ ...item, digest: digestOf(item.object) }));
-  return { manifests, errors };
+  injectConfigHashes(c.items);
+  const manifests = c.items.map((item) => ({ ...item, digest: digestOf(item.object) }));
+  return { manifests, errors: c.errors };
+}
+
+/**
+ * A renderer's output is one file holding the whole app; the renderer's output cap and the
+ * object limit bound it instead of the per-file limits.
+ */
+function renderedFileLimits(base: Limits): Limits {
+  return { ...base, maxFileBytes: Infinity, maxDocumentsPerFile: base.maxObjects };
+}
+
+function collectFile(c: Collection, file: SourceFile, limits: Limits): Next {
+  const size = file.content.byteLength;
+  if (size > limits.maxFileBytes) {
+    const detail = `the file is ${formatBytes(size)}, over the ${formatBytes(limits.maxFileBytes)} limit`;
+    limitExceeded(c, fileStart(file.path), detail, 'split it into smaller files');
+    return 'continue';
+  }
+  // Files skipped for their own size do not count toward the total.
+  c.totalBytes += size;
+  if (c.totalBytes > limits.maxTotalBytes) {
+    const detail = `the manifests of this commit exceed ${formatBytes(limits.maxTotalBytes)} in total`;
+    limitExceeded(c, fileStart(file.path), detail, 'split the app into several apps');
+    return 'stop';
+  }
+  const text = decodeFile(c, file);
+  if (text === undefined) return 'continue';
+  const parsed = parseFile(file.path, text, { commit: c.commit, limits, json: /\.json$/i.test(file.path) });
+  c.errors.push(...parsed.errors);
+  for (const doc of parsed.documents) {
+    if (collectDocument(c, parsed, doc, limits) === 'stop') return 'stop';
+  }
+  return 'continue';
+}
+
+function fileStart(file: string): SourceLocation {
+  return { file, line: 1, column: 1 };
+}
+
+function limitExceeded(c: Collection, at: SourceLocation, detail: string, hint: string): void {
+  c.errors.push(new LimitExceededError(at, c.commit, detail, { hint }));
+}
+
+/** The file's text, or undefined after reporting where it stops being UTF-8. */
+function decodeFile(c: Collection, file: SourceFile): string | undefined {
+  const decoded = decodeUtf8(file.content);
+  if (!('badOffset' in decoded)) return decoded.text;
+  const { line, column } = bytePosition(file.content, decoded.badOffset);
+  c.errors.push(
+    new EncodingError({ file: file.path, line, column }, c.commit, 'the file is not valid UTF-8', {
+      hint: 'save the file as UTF-8',
+    }),
+  );
+  return undefined;
+}
+
+/** The objects of one document: itself, or the items of a List. */
+function collectDocument(c: Collection, parsed: ParsedFile, doc: ParsedDocument, limits: Limits): Next {
+  const candidates: Candidate[] = [];
+  flatten(parsed, doc.value, doc.root, doc.aliases, c.commit, candidates, c.errors);
+  for (const candidate of candidates) {
+    c.objectCount += 1;
+    if (c.objectCount > limits.maxObjects) {
+      const detail = `more than ${limits.maxObjects} objects in this commit`;
+      limitExceeded(c, candidate.source, detail, 'split the app into several apps');
+      return 'stop';
+    }
+    collectObject(c, parsed, doc, candidate);
+  }
+  return 'continue';
+}
+
+/**
+ * Validates one object, reporting each problem at its place in the file, and keeps the object
+ * when its identity is usable and not taken by an earlier one.
+ */
+function collectObject(c: Collection, parsed: ParsedFile, doc: ParsedDocument, candidate: Candidate): void {
+  const object = candidate.value as Record<string, unknown>;
+  const { id, problems } = validateObject(object, { allowedNamespaces: c.allowedNamespaces });
+  for (const problem of problems) {
+    const fullPath = [...candidate.path, ...problem.path];
+    const at = parsed.locate(locateOffset(doc.root, doc.aliases, fullPath, { key: problem.key ?? false }));
+    const Kind = problem.kind === 'namespace' ? NamespaceNotAllowedError : InvalidObjectError;
+    c.errors.push(new Kind(at, c.commit, problem.detail, { hint: problem.hint }));
+  }
+  if (!id) return;
+  const key = objectKey(id);
+  const first = c.seen.get(key);
+  if (first) {
+    const detail = `${formatId(id)} is defined twice: here and at ${formatLocation(first)}`;
+    c.errors.push(
+      new DuplicateObjectError(candidate.source, c.commit, detail, {
+        hint: 'keep one of the two definitions',
+      }),
+    );
+    return;
+  }
+  c.seen.set(key, candidate.source);
+  c.items.push({ id, object, source: candidate.source });
 }
 
 function describe(value: JsonValue): string {
