@@ -124,6 +124,7 @@ export class Agent {
         audit: audit.status(),
         apps: runners.map((r) => r.status()),
       }),
+      auditLog: auditLog.path,
       webhook: await webhookFor(
         config,
         (names) => names.forEach((n) => byApp.get(n)?.trigger('webhook')),

@@ -1,16 +1,21 @@
 /**
  * The agent's HTTP endpoints: /metrics (Prometheus), /healthz (the process answers),
  * /readyz (config loaded, caches synced, or a standby waiting its turn), /status (per app, for
- * `tether status`), and /webhook/<name> (push triggers).
+ * `tether status`), /audit (the audit log as it is on disk, for `tether audit --url`), and
+ * /webhook/<name> (push triggers). Nothing here writes, except what a verified webhook triggers.
  */
+import { createReadStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { snapshotSize } from '../audit/verify.ts';
 import type { Metrics } from './metrics.ts';
 
 export interface ServerDeps {
   metrics: Metrics;
   ready: () => boolean;
   status: () => unknown;
+  /** The audit log's path (served read-only, up to a size no append is half way through). */
+  auditLog: string;
   webhook: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }
 
@@ -32,11 +37,20 @@ export async function startServer(
       if (path === '/readyz') return deps.ready() ? send(res, 200, 'ready\n') : send(res, 503, 'not ready\n');
       if (path === '/status')
         return send(res, 200, JSON.stringify(deps.status(), null, 2) + '\n', 'application/json');
+      if (path === '/audit') {
+        const size = await snapshotSize(deps.auditLog).catch(() => 0);
+        res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store' });
+        if (size === 0) return void res.end();
+        createReadStream(deps.auditLog, { start: 0, end: size - 1 })
+          .on('error', () => res.destroy())
+          .pipe(res);
+        return;
+      }
       if (path === '/metrics') {
         const { contentType, body } = await deps.metrics.render();
         return send(res, 200, body, contentType);
       }
-      send(res, 404, 'not found: try /status, /metrics, /healthz, /readyz\n');
+      send(res, 404, 'not found: try /status, /audit, /metrics, /healthz, /readyz\n');
     };
     handle().catch((e: unknown) => {
       if (!res.headersSent) send(res, 500, `internal error: ${e instanceof Error ? e.message : String(e)}\n`);

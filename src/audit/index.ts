@@ -2,6 +2,7 @@
 // crashes mid-append and against several processes appending at once.
 export { AuditLog, type AuditLogOptions } from './append.ts';
 export { verifyAuditLog, TORN_REASON, type VerifyResult } from './verify.ts';
+export { checkAnchors, parseHead, type AnchorCheck, type AnchoredHead } from './anchors.ts';
 export { compileFilter, iterateAuditLog, readAuditLog, type AuditFilter, type ReadOptions } from './query.ts';
 export { hashRecord, type ChainHead } from './chain.ts';
 export {

@@ -14,9 +14,17 @@ import type { AuditRecord } from './record.ts';
 
 export const TORN_REASON = 'incomplete last line (torn write)';
 
-export type VerifyResult =
+export type VerifyResult = (
   | { ok: true; records: number; head: ChainHead }
-  | { ok: false; records: number; line: number; reason: string; head: ChainHead };
+  | { ok: false; records: number; line: number; reason: string; head: ChainHead }
+) & {
+  /** Hashes of the records asked for with `seqs` (to compare with anchors kept elsewhere). */
+  hashes: Map<number, string>;
+  /** The first record's hash: it names the chain. */
+  first: string | undefined;
+  /** Every good record's seq, in order. */
+  seqs: number[];
+};
 
 export type ScanEvent =
   | { kind: 'record'; line: number; record: AuditRecord }
@@ -81,19 +89,28 @@ export async function* scanChain(path: string, size: number): AsyncGenerator<Sca
  * records before the first problem; `head` is the last good record's seq and hash (publish it
  * elsewhere to make a rewrite of the whole file detectable too).
  */
-export async function verifyAuditLog(path: string): Promise<VerifyResult> {
+export async function verifyAuditLog(
+  path: string,
+  opts: { seqs?: ReadonlySet<number> } = {},
+): Promise<VerifyResult> {
   const abs = resolve(path);
   const size = await snapshotSize(abs);
   let head: ChainHead = EMPTY_HEAD;
   let records = 0;
+  const hashes = new Map<number, string>();
+  let first: string | undefined;
+  const seqs: number[] = [];
   for await (const event of scanChain(abs, size)) {
     if (event.kind === 'record') {
       head = { seq: event.record.seq, hash: event.record.hash };
+      first ??= event.record.hash;
+      if (opts.seqs?.has(head.seq)) hashes.set(head.seq, head.hash);
+      seqs.push(head.seq);
       records++;
     } else {
       const reason = event.kind === 'torn' ? TORN_REASON : event.reason;
-      return { ok: false, records, line: event.line, reason, head };
+      return { ok: false, records, line: event.line, reason, head, hashes, first, seqs };
     }
   }
-  return { ok: true, records, head };
+  return { ok: true, records, head, hashes, first, seqs };
 }
