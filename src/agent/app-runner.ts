@@ -372,7 +372,7 @@ export class AppRunner {
     let results: ObjectResult[];
     if (app.mode === 'apply') {
       if (!this.recovered) {
-        const n = await recoverIntents(this.d.audit, conn, app.name);
+        const n = await recoverIntents(this.d.audit, conn, app.name, app.destination.namespace);
         if (n > 0) log.warn({ intents: n }, 'completed write-ahead intents a previous process left open');
         this.recovered = true;
       }

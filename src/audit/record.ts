@@ -55,8 +55,10 @@ export const AUDIT_ACTIONS = [
   'conflict',
   'skipped',
   'error',
-  /** In an intent record: about to be written. */
+  /** In an intent record: about to be applied. */
   'planned',
+  /** In an intent record: about to be deleted by prune. */
+  'planned-prune',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

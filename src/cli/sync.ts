@@ -60,7 +60,7 @@ export async function runSync(flags: SyncFlags): Promise<void> {
       const log = await AuditLog.open(flags.auditLog);
       let outcome;
       try {
-        await recoverIntents(log, conn, app.name);
+        await recoverIntents(log, conn, app.name, app.destination.namespace);
         outcome = await applyAudited({
           ...conn,
           plan,

@@ -23,7 +23,8 @@ import {
   type ObjectError,
 } from './errors.ts';
 import { objectToApply, sameAsLive } from './evaluate.ts';
-import { findOrphans, keptReason } from './orphans.ts';
+import { findOrphans, keptReason, type Orphan } from './orphans.ts';
+import { failpoint } from '../util/failpoint.ts';
 import { CREATE_ONLY_REASON, IGNORED_REASON, type ApplyStatus, type ObjectResult } from './outcome.ts';
 import type { Connection } from './pipeline.ts';
 import type { PlannedObject } from './plan.ts';
@@ -147,6 +148,7 @@ async function writeOne(input: Run, { planned: p, c }: Checked): Promise<ApplyRe
     if (same) return { ...result, status: conflict ? 'conflict' : 'unchanged' };
     await input.keeper.beforeWrite();
     await applyObject(input.client, e.info, object, { force: true });
+    failpoint('after-apply-object');
     return { ...result, status: conflict ? 'conflict' : e.live ? 'configured' : 'created', fields };
   } catch (err) {
     if (!(err instanceof ApiStatusError)) throw err;
@@ -176,14 +178,19 @@ async function write(input: Run, items: Checked[]): Promise<ApplyResult[]> {
 }
 
 /** What the commit will write, as far as the dry-runs so far tell (objects deferred to after their CRD or Namespace included). */
-function plannedWrites(checked: Checked[], deferred: PlannedObject[]): PlannedWrite[] {
+function plannedWrites(checked: Checked[], deferred: PlannedObject[], prunes: Orphan[]): PlannedWrite[] {
   const out: PlannedWrite[] = [];
   for (const { planned, c } of checked) {
-    if (c.kind === 'immutable') out.push({ id: resolvedId(planned), fields: [] });
+    if (c.kind === 'immutable') out.push({ id: resolvedId(planned), action: 'apply', fields: [] });
     if (c.kind === 'evaluated' && !c.evaluation.same)
-      out.push({ id: resolvedId(planned), fields: c.evaluation.live ? c.evaluation.drift : [] });
+      out.push({
+        id: resolvedId(planned),
+        action: 'apply',
+        fields: c.evaluation.live ? c.evaluation.drift : [],
+      });
   }
-  for (const p of deferred) out.push({ id: resolvedId(p), fields: [] });
+  for (const p of deferred) out.push({ id: resolvedId(p), action: 'apply', fields: [] });
+  for (const o of prunes) out.push({ id: o.id, action: 'prune', fields: [] });
   return out;
 }
 
@@ -204,6 +211,7 @@ async function prune(
     const info = (await input.discovery.lookup(id.group, id.version, id.kind))!;
     await input.keeper.beforeWrite();
     await deleteObject(input.client, info, id.namespace, id.name, { uid });
+    failpoint('after-prune-object');
     const r: ApplyResult = { id, fields: [], conflicts: [], status: 'pruned' };
     results.push(r);
     input.done.push(r);
@@ -220,10 +228,16 @@ export async function applyCommit(input: ApplyInput): Promise<ApplyOutcome> {
     input.plan.filter((p) => !deferred(p)),
     false,
   );
+  // What prune would delete is named in the intent too, so a prune cut short is recorded.
+  const prunes = input.settings.prune
+    ? (await findOrphans(input, previous, input.plan, input.app)).filter((o) => !keptReason(o))
+    : [];
   const run: Run = {
     ...input,
     done: [],
-    keeper: new GateKeeper(input.gate ?? OPEN_GATE, () => plannedWrites(now, input.plan.filter(deferred))),
+    keeper: new GateKeeper(input.gate ?? OPEN_GATE, () =>
+      plannedWrites(now, input.plan.filter(deferred), prunes),
+    ),
   };
   try {
     return await applyChecked(run, now, deferred, previous);
@@ -278,5 +292,6 @@ async function applyChecked(
     previous,
     () => input.keeper.beforeWrite(),
   );
+  if (inventoryWritten) failpoint('after-inventory');
   return { results, inventoryWritten, previousCommit: previous?.commit };
 }

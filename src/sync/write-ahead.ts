@@ -9,6 +9,8 @@
 import type { AuditInput, AuditLog, AuditRecord, AuditTrigger } from '../audit/index.ts';
 import { iterateAuditLog } from '../audit/index.ts';
 import { FIELD_MANAGER } from '../contract.ts';
+import { failpoint } from '../util/failpoint.ts';
+import { readInventory } from '../cluster/inventory.ts';
 import type { CommitInfo } from '../source/index.ts';
 import { ApplyInterruptedError } from './errors.ts';
 import { applyCommit, type ApplyInput, type ApplyOutcome } from './execute.ts';
@@ -52,11 +54,12 @@ export class WriteAhead implements WriteGate {
         kind: p.id.kind,
         namespace: p.id.namespace,
         name: p.id.name,
-        action: 'planned',
+        action: p.action === 'prune' ? ('planned-prune' as const) : ('planned' as const),
         ...(p.fields.length ? { fields: p.fields } : {}),
       })),
     });
     this.intent = record.seq;
+    failpoint('after-intent');
   }
 
   check(): void {
@@ -124,12 +127,17 @@ export async function danglingIntents(logPath: string, app: string): Promise<Aud
 
 /**
  * The record that completes a dangling intent: each planned object as the cluster shows it
- * now. Written when Tether's apply of it is at least as new as the intent; not written when
- * it is older or the object is missing.
+ * now. An apply reached it when Tether's Apply entry is at least as new as the intent; a
+ * prune reached it when it is gone. The inventory's commit says whether the apply finished
+ * (it is written last) and only its completion record was lost.
  */
-export async function recoveryRecord(conn: Connection, intent: AuditRecord): Promise<AuditInput> {
+export async function recoveryRecord(
+  conn: Connection,
+  intent: AuditRecord,
+  inventoryNamespace: string,
+): Promise<AuditInput> {
   const since = Math.floor(Date.parse(intent.time) / 1000) * 1000;
-  const objects = [];
+  const objects: AuditInput['objects'] = [];
   for (const o of intent.objects) {
     const [group, version] = o.apiVersion.includes('/') ? o.apiVersion.split('/') : ['', o.apiVersion];
     const info = await conn.discovery.lookup(group!, version!, o.kind);
@@ -140,11 +148,16 @@ export async function recoveryRecord(conn: Connection, intent: AuditRecord): Pro
       time?: string;
     }[];
     const applied = entries.find((m) => m.manager === FIELD_MANAGER && m.operation === 'Apply');
-    const wrote = applied?.time !== undefined && Date.parse(applied.time) >= since;
     const { fields: _fields, ...rest } = o;
-    objects.push({ ...rest, action: wrote ? ('configured' as const) : ('skipped' as const) });
+    if (o.action === 'planned-prune') objects.push({ ...rest, action: live ? 'skipped' : 'pruned' });
+    else {
+      const wrote = applied?.time !== undefined && Date.parse(applied.time) >= since;
+      objects.push({ ...rest, action: wrote ? 'configured' : 'skipped' });
+    }
   }
-  const written = objects.filter((o) => o.action === 'configured').length;
+  const reached = objects.filter((o) => o.action !== 'skipped').length;
+  const inventory = await readInventory(conn, intent.app, inventoryNamespace);
+  const finished = inventory?.commit !== undefined && inventory.commit === intent.commit?.sha;
   return {
     app: intent.app,
     commit: intent.commit,
@@ -152,14 +165,22 @@ export async function recoveryRecord(conn: Connection, intent: AuditRecord): Pro
     mode: 'apply',
     result: 'recovered',
     objects,
-    error: `the process that wrote intent seq ${intent.seq} stopped before recording its outcome; found ${written} of its ${objects.length} planned object(s) written`,
-    details: { intent: intent.seq },
+    error:
+      `the process that wrote intent seq ${intent.seq} stopped before recording its outcome; ` +
+      `${reached} of its ${objects.length} planned write(s) reached the cluster` +
+      (finished ? '; the apply had finished (the inventory records this commit)' : ''),
+    details: { intent: intent.seq, inventoryCommit: inventory?.commit ?? null },
   };
 }
 
 /** Completes every dangling intent of the app in the log (before the app's next reconcile writes). */
-export async function recoverIntents(log: AuditAppender, conn: Connection, app: string): Promise<number> {
+export async function recoverIntents(
+  log: AuditAppender,
+  conn: Connection,
+  app: string,
+  inventoryNamespace: string,
+): Promise<number> {
   const dangling = await danglingIntents(log.path, app);
-  for (const intent of dangling) await log.append(await recoveryRecord(conn, intent));
+  for (const intent of dangling) await log.append(await recoveryRecord(conn, intent, inventoryNamespace));
   return dangling.length;
 }

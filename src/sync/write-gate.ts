@@ -6,9 +6,11 @@
  */
 import type { FieldDrift } from '../diff/index.ts';
 import type { ObjectId } from '../manifests/index.ts';
+import { failpoint } from '../util/failpoint.ts';
 
 export interface PlannedWrite {
   id: ObjectId;
+  action: 'apply' | 'prune';
   /** The fields that will change, with their live owners (empty for a new object). */
   fields: FieldDrift[];
 }
@@ -38,6 +40,7 @@ export class GateKeeper {
   }
 
   async beforeWrite(): Promise<void> {
+    if (this.opening === undefined) failpoint('before-first-write');
     this.opening ??= this.gate.open(this.planned());
     await this.opening;
     this.gate.check();
