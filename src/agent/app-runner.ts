@@ -14,7 +14,7 @@ import { redactUrl, TetherError } from '../errors.ts';
 import { GitPoller, SourceError, type CommitInfo, type PollResult } from '../source/index.ts';
 import type { App } from '../sync/app.ts';
 import { DryRunCache } from '../sync/dry-run-cache.ts';
-import { ApplyInterruptedError } from '../sync/errors.ts';
+import { ApplyInterruptedError, ClusterNotReadyError } from '../sync/errors.ts';
 import { failed, reconcileResult, wrote, type ObjectResult } from '../sync/outcome.ts';
 import { describeCommit, loadCommit, planFor, type Connection } from '../sync/pipeline.ts';
 import type { PlannedObject } from '../sync/plan.ts';
@@ -68,7 +68,8 @@ export function errorKind(e: unknown): ErrorKind | undefined {
   if (e instanceof ApplyInterruptedError) return errorKind(e.cause);
   if (e instanceof SourceError) return 'source';
   if (e instanceof AuditError) return 'audit';
-  if (e instanceof ApiStatusError || e instanceof ApiUnreachableError) return 'cluster';
+  if (e instanceof ApiStatusError || e instanceof ApiUnreachableError || e instanceof ClusterNotReadyError)
+    return 'cluster';
   return undefined;
 }
 

@@ -11,7 +11,13 @@ import type { ResourceInfo } from '../cluster/discovery.ts';
 import { ApiStatusError } from '../cluster/errors.ts';
 import type { IgnoreRule } from '../diff/index.ts';
 import type { ObjectId } from '../manifests/index.ts';
-import { ImmutableFieldError, ObjectRejectedError, UnservedKindError } from './errors.ts';
+import {
+  ClusterConditionError,
+  clusterCondition,
+  ImmutableFieldError,
+  ObjectRejectedError,
+  UnservedKindError,
+} from './errors.ts';
 import { evaluate, type Evaluation } from './evaluate.ts';
 import type { Connection } from './pipeline.ts';
 import type { PlannedObject } from './plan.ts';
@@ -39,8 +45,8 @@ export type Classification =
   | { kind: 'evaluated'; evaluation: Evaluation }
   /** The dry-run says an immutable field would change. */
   | { kind: 'immutable'; info: ResourceInfo; live: KubeObject; error: ImmutableFieldError }
-  /** The API server refused the dry-run. */
-  | { kind: 'failed'; error: ObjectRejectedError };
+  /** The API server refused the dry-run (for the commit's or the cluster's reasons). */
+  | { kind: 'failed'; error: ObjectRejectedError | ClusterConditionError; live: KubeObject | undefined };
 
 export interface ClassifyContext {
   ignore: IgnoreRule[];
@@ -82,7 +88,14 @@ export async function classify(
         error: new ImmutableFieldError(id, source, detail, { cause: e }),
       };
     }
-    return { kind: 'failed', error: new ObjectRejectedError(id, source, e.detail, { cause: e }) };
+    const condition = clusterCondition(e.status, e.reason, e.detail);
+    if (condition)
+      return {
+        kind: 'failed',
+        error: new ClusterConditionError(id, source, `${e.detail} (${condition})`, { cause: e }),
+        live,
+      };
+    return { kind: 'failed', error: new ObjectRejectedError(id, source, e.detail, { cause: e }), live };
   }
 }
 

@@ -38,6 +38,33 @@ export class ObjectRejectedError extends ObjectError {}
 /** An immutable field changed and recreating the object is not allowed. */
 export class ImmutableFieldError extends ObjectError {}
 
+/**
+ * The cluster, not the commit, stops this object: its namespace is being deleted or does not
+ * exist, or the identity may not write it. Fixing the manifests would not help.
+ */
+export class ClusterConditionError extends ObjectError {}
+
+/** Why the API server's refusal is the cluster's state rather than the manifest's fault, if it is. */
+export function clusterCondition(status: number, reason: string, detail: string): string | undefined {
+  if (/being terminated/i.test(detail) || reason === 'NamespaceTerminating')
+    return 'its namespace is being deleted: the next reconcile applies it once the namespace is gone and recreated (or was not deleted after all)';
+  if (status === 404 && /namespaces? "[^"]*" not found/i.test(detail))
+    return 'its namespace does not exist: create it (or add it to the commit)';
+  if (status === 403) return "the cluster's RBAC forbids it: grant the agent's identity this permission";
+  return undefined;
+}
+
+/** Objects of a commit cannot be applied because of the cluster's state: nothing was written. */
+export class ClusterNotReadyError extends TetherError {
+  readonly errors: ObjectError[];
+  constructor(errors: ObjectError[], commit: string) {
+    super(`commit ${shortSha(commit)} cannot be applied to the cluster as it is now:\n${listed(errors)}`, {
+      hint: 'these are conditions of the cluster, not errors in the commit; nothing was written, and the next reconcile tries again',
+    });
+    this.errors = errors;
+  }
+}
+
 function listed(errors: readonly ObjectError[] | readonly string[]): string {
   return errors.map((e) => `  ${typeof e === 'string' ? e : e.message}`).join('\n');
 }
@@ -45,6 +72,13 @@ function listed(errors: readonly ObjectError[] | readonly string[]): string {
 /** Objects of a commit failed their dry-run: nothing more of the commit is written. */
 export class CommitRejectedError extends TetherError {
   readonly errors: ObjectError[];
+  /** Refusals among them that are the cluster's state rather than the commit's (see clusterCondition). */
+  static of(errors: ObjectError[], commit: string, written: boolean): TetherError {
+    const cluster = errors.filter((e) => e instanceof ClusterConditionError);
+    return cluster.length === errors.length
+      ? new ClusterNotReadyError(errors, commit)
+      : new CommitRejectedError(errors, commit, written);
+  }
   constructor(errors: ObjectError[], commit: string, written: boolean) {
     const sorted = [...errors].sort((a, b) => (a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
     super(`commit ${shortSha(commit)} was rejected by the API server:\n${listed(sorted)}`, {

@@ -108,7 +108,7 @@ async function check(input: ApplyInput, items: PlannedObject[], written: boolean
     (done, total) => input.onProgress?.('dry-run', done, total),
   );
   const errors = checked.flatMap((c) => rejection(c, input.settings) ?? []);
-  if (errors.length > 0) throw new CommitRejectedError(errors, input.commit, written);
+  if (errors.length > 0) throw CommitRejectedError.of(errors, input.commit, written);
   return checked;
 }
 

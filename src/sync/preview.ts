@@ -67,7 +67,7 @@ export async function previewCommit(input: PreviewInput): Promise<Preview[]> {
     (done, total) => input.onProgress?.('dry-run', done, total),
   );
   const errors = previews.flatMap((p) => p.error ?? []);
-  if (errors.length > 0) throw new CommitRejectedError(errors, input.commit, false);
+  if (errors.length > 0) throw CommitRejectedError.of(errors, input.commit, false);
   const inventory = await readInventory(input, input.app, input.namespace);
   for (const orphan of await findOrphans(input, inventory, input.plan, input.app)) {
     // As sync would: deleted only with prune on and no tether.dev/prune: "false".

@@ -7,6 +7,7 @@ import { readInventory } from '../cluster/inventory.ts';
 import type { IgnoreRule } from '../diff/index.ts';
 import { mapConcurrent } from '../util/concurrency.ts';
 import { classify, missingNamespaces, resolvedId, type Classification } from './classify.ts';
+import { ClusterConditionError } from './errors.ts';
 import { findOrphans } from './orphans.ts';
 import { CREATE_ONLY_REASON, IGNORED_REASON, type ObjectResult, type ReportStatus } from './outcome.ts';
 import type { Connection } from './pipeline.ts';
@@ -33,8 +34,12 @@ export function reportOf(p: PlannedObject, c: Classification): ReportResult {
     // Its CRD or namespace is not there yet: the object cannot exist either.
     case 'pending':
       return { ...base, status: 'missing' };
-    case 'immutable':
     case 'failed':
+      // Not there, and the cluster cannot take it yet (its namespace is missing): missing, and why.
+      if (!c.live && c.error instanceof ClusterConditionError)
+        return { ...base, status: 'missing', message: c.error.detail };
+      return { ...base, status: 'error', message: c.error.message, error: c.error };
+    case 'immutable':
       return { ...base, status: 'error', message: c.error.message, error: c.error };
     case 'evaluated': {
       const e = c.evaluation;

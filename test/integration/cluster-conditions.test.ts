@@ -1,0 +1,96 @@
+/**
+ * Refusals that are the cluster's state, not the commit's: a namespace being deleted or
+ * missing. The user is told so (not "fix the manifests"), nothing is written, exit 2.
+ * Without a namespace controller in the test control plane, a deleted namespace stays
+ * Terminating: exactly the window in which users meet this.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createNamespace, kubectl, tether } from '../support/cluster.ts';
+import { GitServer, type Repo } from '../support/git-server.ts';
+import { configMap, toYaml } from '../support/objects.ts';
+
+describe('cluster conditions', () => {
+  let git: GitServer;
+  let repo: Repo;
+  beforeAll(async () => {
+    git = await GitServer.start();
+    repo = git.createRepo('conditions');
+  });
+  afterAll(async () => {
+    repo.dispose();
+    await git.close();
+  });
+
+  it('says a namespace being deleted is the cluster state, and writes nothing', async () => {
+    const ns = await createNamespace('dying');
+    const live = await createNamespace('alive');
+    try {
+      await kubectl(['delete', 'namespace', ns.name, '--wait=false']);
+      repo.commit({
+        'app/a.yaml': toYaml(configMap({ name: 'a', namespace: ns.name, data: { k: 'v' } })),
+      });
+      const r = await tether([
+        'sync',
+        '--repo',
+        git.url('conditions'),
+        '--path',
+        'app',
+        '-n',
+        live.name,
+        '--app',
+        'dying',
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('cannot be applied to the cluster as it is now');
+      expect(r.stderr).toMatch(
+        /app\/a\.yaml:1:1: v1 ConfigMap .*being terminated.*its namespace is being deleted/,
+      );
+      expect(r.stderr).toContain('hint: these are conditions of the cluster, not errors in the commit');
+      expect(r.stderr).not.toMatch(/fix the manifests/);
+      expect(
+        await kubectl(['-n', live.name, 'get', 'configmap', '--ignore-not-found', 'tether-inventory-dying']),
+      ).toBe('');
+    } finally {
+      await live.cleanup();
+    }
+  });
+
+  it('says a missing namespace is the cluster state', async () => {
+    const live = await createNamespace('alive');
+    try {
+      repo.commit({
+        'app/a.yaml': toYaml(configMap({ name: 'a', namespace: 'no-such-namespace-x1', data: { k: 'v' } })),
+      });
+      const r = await tether([
+        'drift',
+        '--repo',
+        git.url('conditions'),
+        '--path',
+        'app',
+        '-n',
+        live.name,
+        '--app',
+        'missing-ns',
+        '-o',
+        'json',
+      ]);
+      // drift reports a missing object in a missing namespace; sync says why it cannot apply.
+      expect(r.code).toBe(1);
+      const s = await tether([
+        'sync',
+        '--repo',
+        git.url('conditions'),
+        '--path',
+        'app',
+        '-n',
+        live.name,
+        '--app',
+        'missing-ns',
+      ]);
+      expect(s.code).toBe(2);
+      expect(s.stderr).toMatch(/its namespace does not exist: create it/);
+    } finally {
+      await live.cleanup();
+    }
+  });
+});
