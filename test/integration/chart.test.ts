@@ -308,7 +308,15 @@ describe('charts/tether rendered by helm', () => {
 
   it('renders replicas 2 with leader election: Lease get/update by name and create, in the release namespace only', async () => {
     const { objects } = await renderOk(
-      [{ replicaCount: 2, leaderElection: { enabled: true }, apps: [app('shop', 'shop')] }],
+      [
+        {
+          replicaCount: 2,
+          leaderElection: { enabled: true },
+          // Two replicas share the audit log: a ReadWriteMany volume (the default RWO is refused).
+          persistence: { accessModes: ['ReadWriteMany'] },
+          apps: [app('shop', 'shop')],
+        },
+      ],
       'gitops',
     );
     const d = find<K8sObject & { spec: { replicas: number; strategy: { type: string } } }>(
@@ -430,10 +438,27 @@ describe('charts/tether rendered by helm', () => {
       '/var/cache/tether',
       '/var/lib/tether',
     ]);
-    // Without persistence the audit log is an emptyDir, and there is no claim, monitor or ingress.
-    expect(spec.volumes.find((v) => v.name === 'audit')).toEqual({ name: 'audit', emptyDir: {} });
-    for (const kind of ['PersistentVolumeClaim', 'ServiceMonitor', 'Ingress'])
-      expect(ofKind(objects, kind)).toEqual([]);
+    // By default the audit log is on a claim of its own (ReadWriteOnce, so Recreate), and there
+    // is no monitor or ingress.
+    const pvc = find<K8sObject & { spec: Record<string, unknown> }>(objects, 'PersistentVolumeClaim');
+    expect(pvc.spec).toMatchObject({
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: '1Gi' } },
+    });
+    expect(spec.volumes.find((v) => v.name === 'audit')?.persistentVolumeClaim).toEqual({
+      claimName: pvc.metadata.name,
+    });
+    expect(
+      find<K8sObject & { spec: { strategy: { type: string } } }>(objects, 'Deployment').spec.strategy.type,
+    ).toBe('Recreate');
+    for (const kind of ['ServiceMonitor', 'Ingress']) expect(ofKind(objects, kind)).toEqual([]);
+    // Without persistence it is an emptyDir.
+    const ephemeral = await renderOk([{ persistence: { enabled: false }, apps: [app('shop', 'shop')] }]);
+    expect(podSpec(ephemeral.objects).volumes.find((v) => v.name === 'audit')).toEqual({
+      name: 'audit',
+      emptyDir: {},
+    });
+    expect(ofKind(ephemeral.objects, 'PersistentVolumeClaim')).toEqual([]);
     const svc = find<K8sObject & { spec: { ports: unknown[] } }>(objects, 'Service');
     expect(svc.spec.ports).toEqual([{ name: 'http', port: 9090, targetPort: 'http', protocol: 'TCP' }]);
   });
