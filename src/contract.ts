@@ -12,6 +12,10 @@ export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY_VALUE = 'tether';
 /** The app that applied an object; prune and the watch route by it. */
 export const APP_LABEL = 'tether.dev/app';
+/** Where an object came from: `<repository>//<path>`, credentials removed (prune checks it). */
+export const SOURCE_ANNOTATION = 'tether.dev/source';
+/** `"true"` on an object in Git: take it over from the app that applied it before. */
+export const ADOPT_ANNOTATION = 'tether.dev/adopt';
 /** On an inventory ConfigMap: the app whose inventory it is. */
 export const INVENTORY_LABEL = 'tether.dev/inventory';
 

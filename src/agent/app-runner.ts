@@ -368,7 +368,13 @@ export class AppRunner {
   ): Promise<{ objects: ObjectResult[]; result: AuditResult }> {
     const { app, metrics } = this.d;
     const conn = { ...this.d.conn, dryRuns: this.dryRuns };
-    const target = { ...conn, plan, app: app.name, namespace: app.destination.namespace };
+    const target = {
+      ...conn,
+      plan,
+      app: app.name,
+      source: app.sourceId,
+      namespace: app.destination.namespace,
+    };
     const commitIsNew = this.st.lastAppliedCommit !== commit.sha;
     let results: ObjectResult[];
     if (app.mode === 'apply') {

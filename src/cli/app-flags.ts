@@ -26,6 +26,11 @@ export interface AppFlags {
   allowMassPrune?: boolean;
   force?: boolean;
   recreate?: boolean;
+  adopt?: boolean;
+  include?: string[];
+  exclude?: string[];
+  /** --no-recursive: only the files directly in --path. */
+  recursive?: boolean;
 }
 
 export function addAppFlags(cmd: Command): Command {
@@ -49,6 +54,18 @@ export function addAppFlags(cmd: Command): Command {
     .option(
       '-n, --namespace <ns>',
       "namespace for namespaced objects that name none (default: the config's destination, else the kubeconfig context's namespace, else default)",
+    )
+    .option(
+      '--include <glob...>',
+      "only the files matching these globs, relative to --path (e.g. '*.yaml' 'base/**'); replaces the config's source.include",
+    )
+    .option(
+      '--exclude <glob...>',
+      "leave out the files matching these globs, relative to --path (e.g. 'setup/**'); replaces the config's source.exclude",
+    )
+    .option(
+      '--no-recursive',
+      'only the files directly in --path, not in its subdirectories (other apps may live there)',
     )
     .option(
       '--ignore-field <path...>',
@@ -97,9 +114,13 @@ export async function appFromCommand(flags: AppFlags, command: string): Promise<
   const config = await configuredApp(flags, command);
   const app = await appFromConfig(config);
   const s = app.settings;
+  const exclude = [...(flags.exclude ?? app.exclude ?? []), ...(flags.recursive === false ? ['*/**'] : [])];
+  const include = flags.include ?? app.include;
   return {
     app: {
       ...app,
+      ...(include ? { include } : {}),
+      ...(exclude.length ? { exclude } : {}),
       destination: {
         ...app.destination,
         ...(flags.kubeconfig !== undefined && { kubeconfig: flags.kubeconfig }),
@@ -111,6 +132,7 @@ export async function appFromCommand(flags: AppFlags, command: string): Promise<
         ignore: [...s.ignore, ...ignoreRulesFromFlags(flags)],
         allowMassPrune: flags.allowMassPrune ?? s.allowMassPrune,
         recreate: flags.recreate ?? s.recreate,
+        adopt: flags.adopt ?? s.adopt,
       },
     },
     namespaceFromContext: !flags.config && flags.namespace === undefined,

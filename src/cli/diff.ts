@@ -135,6 +135,7 @@ export function diffCommand(): Command {
     )
     .option('--prune', 'show objects no longer in Git as deletions (as sync --prune would do)')
     .option('--no-prune', "show them as orphans (overrides the config's sync.prune)")
+    .option('--adopt', 'preview as sync --adopt would apply: objects of other apps taken over')
     .addOption(outputOption(['text', 'json', 'markdown']))
     .addHelpText(
       'after',
@@ -169,9 +170,11 @@ Examples:
             plan,
             commit: sha,
             app: app.name,
+            source: app.sourceId,
             namespace: app.destination.namespace,
             ignore: app.settings.ignore,
             prune: app.settings.prune,
+            adopt: app.settings.adopt,
           });
           endProgress();
           process.stdout.write(

@@ -120,6 +120,7 @@ Examples:
             ...conn,
             plan,
             app: app.name,
+            source: app.sourceId,
             namespace: app.destination.namespace,
             ignore: app.settings.ignore,
           });

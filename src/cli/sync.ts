@@ -66,6 +66,7 @@ export async function runSync(flags: SyncFlags): Promise<void> {
           plan,
           commit: sha,
           app: app.name,
+          source: app.sourceId,
           namespace: app.destination.namespace,
           settings: app.settings,
           log,
@@ -102,7 +103,10 @@ export async function runSync(flags: SyncFlags): Promise<void> {
           }
         }
       }
+      // 2: objects failed; 3: applied, but conflicts (another applier's fields, another app's
+      // objects) were left unresolved.
       if (results.some((r) => failed(r.status))) process.exitCode = 2;
+      else if (results.some((r) => r.status === 'conflict')) process.exitCode = 3;
     },
   );
 }
@@ -119,14 +123,21 @@ export function syncCommand(): Command {
     .option('--allow-mass-prune', 'let --prune delete more than half of the app at once')
     .option('--force', 'conflict policy force: take over fields other server-side appliers own')
     .option('--recreate', 'delete and recreate objects whose immutable fields changed')
+    .option(
+      '--adopt',
+      'take over objects another Tether app applied (else they are refused; tether.dev/adopt: "true" does it per object)',
+    )
     .addOption(outputOption(['text', 'json']))
     .addHelpText(
       'after',
       `
 Every object of the commit is validated and dry-run before the first write; objects that
 would not change are not patched. Fields another server-side applier owns with a different
-value are conflicts: reported and left alone unless --force. Output: the commit sha, then one
-line per object: created, configured, unchanged, conflict, skipped, pruned or failed.
+value are conflicts: reported and left alone unless --force. An object another Tether app
+applied is refused (a conflict naming both apps) unless --adopt or tether.dev/adopt: "true".
+Output: the commit sha, then one line per object: created, configured, unchanged, conflict,
+skipped, pruned or failed. Exit codes: 0 applied, 2 error (nothing or part written),
+3 applied but conflicts left unresolved.
 
 With --config, the app runs exactly as the agent runs it: its source and credentials, its
 destination and allowed namespaces, its ignore rules, prune guard and conflict policy;

@@ -20,7 +20,11 @@ export function crossChecks(raw: unknown, lineOf: LineOf): PathIssue[] {
     ...uniqueNames('apps', 'app', apps, lineOf),
     ...uniqueNames('webhooks', 'webhook', webhooks, lineOf),
     ...webhooks.flatMap(([i, w]) => webhookSecret(i, w)),
-    ...apps.flatMap(([i, app]) => [...verifyKeys(i, app), ...ignoreRules(i, app)]),
+    ...apps.flatMap(([i, app]) => [
+      ...verifyKeys(i, app),
+      ...ignoreRules(i, app),
+      ...destinationAllowed(i, app),
+    ]),
   ];
 }
 
@@ -63,6 +67,20 @@ function verifyKeys(i: number, app: Record<string, unknown>): PathIssue[] {
     {
       path: ['apps', i, 'source', 'verify'],
       message: 'mode required needs pgpKeysFile or sshKeysFile: the keys whose signatures are trusted',
+    },
+  ];
+}
+
+/** The destination namespace is where unnamespaced objects and the inventory go: it must be allowed too. */
+function destinationAllowed(i: number, app: Record<string, unknown>): PathIssue[] {
+  const d = app['destination'];
+  if (!isRecord(d) || !Array.isArray(d['allowedNamespaces'])) return [];
+  const namespace = d['namespace'] ?? 'default';
+  if (typeof namespace !== 'string' || d['allowedNamespaces'].includes(namespace)) return [];
+  return [
+    {
+      path: ['apps', i, 'destination', d['namespace'] === undefined ? 'allowedNamespaces' : 'namespace'],
+      message: `the destination namespace ${JSON.stringify(namespace)} is not in allowedNamespaces; add it there, or choose an allowed namespace`,
     },
   ];
 }

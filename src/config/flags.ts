@@ -3,6 +3,7 @@ import { buildApp, isRemoteRepo } from './build.ts';
 import { ConfigFlagsError } from './errors.ts';
 import { issueToPathIssues } from './issues.ts';
 import { isDnsLabel } from './names.ts';
+import { sourceDigest } from '../source/identity.ts';
 import { formatPath } from './positions.ts';
 import { appSchema } from './schema.ts';
 import type { AppConfig } from './types.ts';
@@ -62,11 +63,17 @@ export function appFromFlags(flags: AppFlags): AppConfig {
 }
 
 /**
- * The app name when none is given: the last segment of the manifests path (`apps/shop` →
- * `shop`), else the repository's name (`https://host/org/deploy.git` → `deploy`), as a DNS
- * label; `default` when nothing usable is left.
+ * The app name when none is given: derived from what identifies the app, its repository and
+ * path, so two apps whose paths end in the same folder never share a name (and an inventory):
+ * a readable part, the last segment of the path (`apps/shop` → `shop`) or else the
+ * repository's name, then 8 hex digits of the source's identity (`shop-3fa2b1c9`).
  */
 export function defaultAppName(repo: string, path?: string): string {
+  return `${readableName(repo, path).slice(0, 54).replace(/-+$/, '')}-${sourceDigest(repo, path)}`;
+}
+
+/** The readable part of a default name, as a DNS label; `default` when nothing usable is left. */
+function readableName(repo: string, path?: string): string {
   const dir = (path ?? '').replace(/^\.\/?/, '').replace(/\/+$/, '');
   const last = dir
     ? basename(dir)

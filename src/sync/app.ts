@@ -6,10 +6,13 @@
 import { readFile } from 'node:fs/promises';
 import type { AppConfig, SyncMode } from '../config/index.ts';
 import type { SourceSpec, VerifyPolicy } from '../source/index.ts';
+import { sourceIdentity } from '../source/identity.ts';
 import type { SyncSettings } from './execute.ts';
 
 export interface App {
   name: string;
+  /** What identifies the source: repository and path (source/identity.ts), recorded on every object. */
+  sourceId: string;
   source: SourceSpec;
   /** Directory of the manifests inside the repository ('' = root). */
   path: string;
@@ -54,6 +57,7 @@ export async function appFromConfig(app: AppConfig): Promise<App> {
   const d = app.destination;
   return {
     name: app.name,
+    sourceId: sourceIdentity(s.repo, s.path),
     source: {
       repo: s.repo,
       ...(s.ref ? { ref: s.ref } : {}),
@@ -79,6 +83,7 @@ export async function appFromConfig(app: AppConfig): Promise<App> {
       ignore: app.sync.ignore,
       allowMassPrune: !app.sync.pruneGuard,
       recreate: false,
+      adopt: false,
     },
     suspend: app.sync.suspend,
   };

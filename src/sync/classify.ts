@@ -5,7 +5,14 @@
  * command turns the classification into its own words (see outcome.ts); none of them
  * repeats this sequence.
  */
-import { APPLY_ANNOTATION, RECREATE_ANNOTATION, annotationOf } from '../contract.ts';
+import {
+  ADOPT_ANNOTATION,
+  APP_LABEL,
+  APPLY_ANNOTATION,
+  RECREATE_ANNOTATION,
+  annotationOf,
+  labelOf,
+} from '../contract.ts';
 import type { KubeObject } from '../cluster/apply.ts';
 import type { ResourceInfo } from '../cluster/discovery.ts';
 import { ApiStatusError } from '../cluster/errors.ts';
@@ -14,6 +21,7 @@ import type { ObjectId } from '../manifests/index.ts';
 import {
   ClusterConditionError,
   clusterCondition,
+  ForeignObjectError,
   ImmutableFieldError,
   ObjectRejectedError,
   UnservedKindError,
@@ -39,6 +47,8 @@ export type Classification =
   | { kind: 'ignored' }
   /** Its CRD or its Namespace comes with this commit and is not there yet: cannot be dry-run. */
   | { kind: 'pending'; error: UnservedKindError | undefined }
+  /** The live object belongs to another app: refused unless adopted. */
+  | { kind: 'foreign'; live: KubeObject; error: ForeignObjectError }
   /** `tether.dev/apply: create-only` and the object exists: left as it is. */
   | { kind: 'create-only'; live: KubeObject }
   /** Evaluated against the live object (absent: it would be created). */
@@ -49,6 +59,10 @@ export type Classification =
   | { kind: 'failed'; error: ObjectRejectedError | ClusterConditionError; live: KubeObject | undefined };
 
 export interface ClassifyContext {
+  /** The app the objects are applied for: an object another app's label names is not ours. */
+  app: string;
+  /** Take objects of other apps over (--adopt); an object can ask with tether.dev/adopt too. */
+  adopt: boolean;
   ignore: IgnoreRule[];
   /** Namespaces this commit creates that do not exist yet. */
   missingNamespaces: ReadonlySet<string>;
@@ -72,6 +86,15 @@ export async function classify(
   let live: KubeObject | undefined;
   try {
     live = await conn.live.get(info, p.namespace, id.name);
+    const owner = live ? labelOf(live, APP_LABEL) : undefined;
+    if (
+      live &&
+      owner &&
+      owner !== ctx.app &&
+      !ctx.adopt &&
+      annotationOf(p.manifest.object, ADOPT_ANNOTATION) !== 'true'
+    )
+      return { kind: 'foreign', live, error: new ForeignObjectError(id, source, owner, ctx.app) };
     if (live && applyPolicy(p) === 'create-only') return { kind: 'create-only', live };
     return {
       kind: 'evaluated',

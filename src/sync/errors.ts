@@ -38,6 +38,19 @@ export class ObjectRejectedError extends ObjectError {}
 /** An immutable field changed and recreating the object is not allowed. */
 export class ImmutableFieldError extends ObjectError {}
 
+/** The object exists and another Tether app applied it: this app does not take it silently. */
+export class ForeignObjectError extends ObjectError {
+  readonly owner: string;
+  constructor(id: ObjectId, source: SourceLocation | undefined, owner: string, app: string) {
+    super(
+      id,
+      source,
+      `belongs to app ${owner}, not ${app}: refused. Remove it from one of the two apps (or exclude its file with --exclude / source.exclude), or let ${app} take it over with the annotation tether.dev/adopt: "true" or --adopt`,
+    );
+    this.owner = owner;
+  }
+}
+
 /**
  * The cluster, not the commit, stops this object: its namespace is being deleted or does not
  * exist, or the identity may not write it. Fixing the manifests would not help.

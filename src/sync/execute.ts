@@ -39,6 +39,8 @@ export interface SyncSettings {
   allowMassPrune: boolean;
   /** Lets an immutable-field change delete and recreate the object. */
   recreate: boolean;
+  /** Takes over objects another app applied (else they are refused). */
+  adopt: boolean;
 }
 
 export const DEFAULT_SETTINGS: SyncSettings = {
@@ -47,12 +49,15 @@ export const DEFAULT_SETTINGS: SyncSettings = {
   ignore: [],
   allowMassPrune: false,
   recreate: false,
+  adopt: false,
 };
 
 export interface ApplyInput extends Connection {
   plan: PlannedObject[];
   commit: string;
   app: string;
+  /** The app's source identity: prune deletes only objects that record it. */
+  source: string;
   /** Where the app's inventory lives (its default namespace). */
   namespace: string;
   settings: SyncSettings;
@@ -100,7 +105,12 @@ function rejection({ planned: p, c }: Checked, settings: SyncSettings): ObjectEr
 
 async function check(input: ApplyInput, items: PlannedObject[], written: boolean): Promise<Checked[]> {
   // Objects in namespaces this commit creates are checked after those exist (see applyCommit).
-  const ctx = { ignore: input.settings.ignore, missingNamespaces: new Set<string>() };
+  const ctx = {
+    app: input.app,
+    adopt: input.settings.adopt,
+    ignore: input.settings.ignore,
+    missingNamespaces: new Set<string>(),
+  };
   const checked = await mapConcurrent(
     items,
     input.concurrency ?? 8,
@@ -117,6 +127,7 @@ async function writeOne(input: Run, { planned: p, c }: Checked): Promise<ApplyRe
   const base = { id, source: p.manifest.source, fields: [], conflicts: [] };
   if (c.kind === 'ignored') return { ...base, status: 'skipped', message: IGNORED_REASON };
   if (c.kind === 'create-only') return { ...base, status: 'skipped', message: CREATE_ONLY_REASON };
+  if (c.kind === 'foreign') return { ...base, status: 'conflict', message: c.error.message, error: c.error };
   if (c.kind !== 'immutable' && c.kind !== 'evaluated') throw new Error(`unchecked object ${id.name}`);
   try {
     if (c.kind === 'immutable') {
@@ -200,7 +211,10 @@ async function prune(
 ): Promise<{ results: ApplyResult[]; keep: ObjectId[] }> {
   const results: ApplyResult[] = [];
   const deletable: { id: ObjectId; uid: string }[] = [];
-  for (const orphan of await findOrphans(input, previous, input.plan, input.app)) {
+  for (const orphan of await findOrphans(input, previous, input.plan, {
+    name: input.app,
+    source: input.source,
+  })) {
     const kept = keptReason(orphan);
     if (kept) results.push({ id: orphan.id, fields: [], conflicts: [], status: 'skipped', message: kept });
     else deletable.push({ id: orphan.id, uid: orphan.live.metadata.uid as string });
@@ -230,7 +244,9 @@ export async function applyCommit(input: ApplyInput): Promise<ApplyOutcome> {
   );
   // What prune would delete is named in the intent too, so a prune cut short is recorded.
   const prunes = input.settings.prune
-    ? (await findOrphans(input, previous, input.plan, input.app)).filter((o) => !keptReason(o))
+    ? (await findOrphans(input, previous, input.plan, { name: input.app, source: input.source })).filter(
+        (o) => !keptReason(o),
+      )
     : [];
   const run: Run = {
     ...input,
@@ -287,7 +303,14 @@ async function applyChecked(
       app: input.app,
       namespace: input.namespace,
       commit: input.commit,
-      entries: [...plan.map(resolvedId), ...pruned.keep],
+      // Objects refused as another app's are not this app's to remember (nor ever to prune).
+      entries: [
+        ...rest
+          .concat(now)
+          .filter((c) => c.c.kind !== 'foreign')
+          .map((c) => resolvedId(c.planned)),
+        ...pruned.keep,
+      ],
     },
     previous,
     () => input.keeper.beforeWrite(),

@@ -76,5 +76,7 @@ export function planFor(app: App, loaded: LoadedCommit, conn: Connection): Plann
     defaultNamespace: app.destination.namespace,
     commit: loaded.snapshot.commit.sha,
     app: app.name,
+    source: app.sourceId,
+    ...(app.destination.allowedNamespaces ? { allowedNamespaces: app.destination.allowedNamespaces } : {}),
   });
 }

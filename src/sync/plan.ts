@@ -4,7 +4,13 @@
  * validated), and order them deterministically. Unknown kinds are errors here, before any
  * request that writes.
  */
-import { APP_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SYNC_WAVE_ANNOTATION } from '../contract.ts';
+import {
+  APP_LABEL,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  SOURCE_ANNOTATION,
+  SYNC_WAVE_ANNOTATION,
+} from '../contract.ts';
 import { digestOf, formatId, type Manifest } from '../manifests/index.ts';
 import { PlanErrors } from './errors.ts';
 
@@ -71,13 +77,22 @@ function waveOf(m: Manifest): number | string {
     : `${SYNC_WAVE_ANNOTATION} must be an integer in quotes, got ${JSON.stringify(raw)}`;
 }
 
-function withTetherLabels(object: Record<string, unknown>, namespace: string | undefined, app: string) {
+function withTetherLabels(
+  object: Record<string, unknown>,
+  namespace: string | undefined,
+  app: string,
+  source: string,
+) {
   const metadata = { ...(object.metadata as Record<string, unknown>) };
   if (namespace !== undefined) metadata.namespace = namespace;
   metadata.labels = {
     ...(metadata.labels as Record<string, string> | undefined),
     [MANAGED_BY_LABEL]: MANAGED_BY_VALUE,
     [APP_LABEL]: app,
+  };
+  metadata.annotations = {
+    ...(metadata.annotations as Record<string, string> | undefined),
+    [SOURCE_ANNOTATION]: source,
   };
   return { ...object, metadata };
 }
@@ -88,10 +103,14 @@ export interface PlanInput {
   defaultNamespace: string;
   commit: string;
   app: string;
+  /** The app's source identity, recorded on every object (see source/identity.ts). */
+  source: string;
+  /** When set, every object's namespace, defaulted ones included, must be one of these. */
+  allowedNamespaces?: readonly string[];
 }
 
 export function planApply(input: PlanInput): PlannedObject[] {
-  const { manifests, lookup, defaultNamespace, commit, app } = input;
+  const { manifests, lookup, defaultNamespace, commit, app, source, allowedNamespaces } = input;
   const fromCrds = kindsFromCrds(manifests);
   const errors: string[] = [];
   const planned: PlannedObject[] = [];
@@ -118,7 +137,13 @@ export function planApply(input: PlanInput): PlannedObject[] {
       continue;
     }
     const namespace = namespaced ? m.id.namespace || defaultNamespace : '';
-    const object = withTetherLabels(m.object, namespaced ? namespace : undefined, app);
+    if (namespaced && allowedNamespaces && !allowedNamespaces.includes(namespace)) {
+      errors.push(
+        `${where}: ${formatId(m.id)}: namespace ${namespace}${m.id.namespace ? '' : ' (the destination, as the object names none)'} is not in the app's allowedNamespaces (${allowedNamespaces.join(', ')})`,
+      );
+      continue;
+    }
+    const object = withTetherLabels(m.object, namespaced ? namespace : undefined, app, source);
     planned.push({
       manifest: m,
       object,

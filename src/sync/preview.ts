@@ -17,6 +17,10 @@ export interface PreviewInput extends Connection {
   plan: PlannedObject[];
   commit: string;
   app: string;
+  /** The app's source identity (orphans are objects that record it). */
+  source: string;
+  /** As sync --adopt: objects of other apps would be taken over. */
+  adopt?: boolean;
   namespace: string;
   ignore: IgnoreRule[];
   prune: boolean;
@@ -40,6 +44,9 @@ export function previewOf(p: PlannedObject, c: Classification): Preview {
       return { ...base, status: 'unchanged', message: IGNORED_REASON };
     case 'create-only':
       return { ...base, status: 'unchanged', message: CREATE_ONLY_REASON };
+    // sync would refuse it: nothing changes, and why is said.
+    case 'foreign':
+      return { ...base, status: 'unchanged', message: c.error.message };
     // Its CRD or namespace comes with this commit: the server cannot dry-run it yet.
     case 'pending':
       return { ...base, status: 'create', change: change(undefined, p.object) };
@@ -59,7 +66,12 @@ export function previewOf(p: PlannedObject, c: Classification): Preview {
 }
 
 export async function previewCommit(input: PreviewInput): Promise<Preview[]> {
-  const ctx = { ignore: input.ignore, missingNamespaces: await missingNamespaces(input, input.plan) };
+  const ctx = {
+    app: input.app,
+    adopt: input.adopt ?? false,
+    ignore: input.ignore,
+    missingNamespaces: await missingNamespaces(input, input.plan),
+  };
   const previews = await mapConcurrent(
     input.plan,
     input.concurrency ?? 8,
@@ -69,7 +81,10 @@ export async function previewCommit(input: PreviewInput): Promise<Preview[]> {
   const errors = previews.flatMap((p) => p.error ?? []);
   if (errors.length > 0) throw CommitRejectedError.of(errors, input.commit, false);
   const inventory = await readInventory(input, input.app, input.namespace);
-  for (const orphan of await findOrphans(input, inventory, input.plan, input.app)) {
+  for (const orphan of await findOrphans(input, inventory, input.plan, {
+    name: input.app,
+    source: input.source,
+  })) {
     // As sync would: deleted only with prune on and no tether.dev/prune: "false".
     const kept = input.prune ? keptReason(orphan) : 'no longer in Git; kept because prune is off';
     previews.push({

@@ -16,6 +16,8 @@ import type { PlannedObject } from './plan.ts';
 export interface ReportInput extends Connection {
   plan: PlannedObject[];
   app: string;
+  /** The app's source identity (orphans are objects that record it). */
+  source: string;
   namespace: string;
   ignore: IgnoreRule[];
   concurrency?: number;
@@ -31,6 +33,8 @@ export function reportOf(p: PlannedObject, c: Classification): ReportResult {
       return { ...base, status: 'in-sync', message: IGNORED_REASON };
     case 'create-only':
       return { ...base, status: 'in-sync', message: CREATE_ONLY_REASON };
+    case 'foreign':
+      return { ...base, status: 'conflict', message: c.error.message, error: c.error };
     // Its CRD or namespace is not there yet: the object cannot exist either.
     case 'pending':
       return { ...base, status: 'missing' };
@@ -52,7 +56,12 @@ export function reportOf(p: PlannedObject, c: Classification): ReportResult {
 }
 
 export async function reportDrift(input: ReportInput): Promise<ReportResult[]> {
-  const ctx = { ignore: input.ignore, missingNamespaces: await missingNamespaces(input, input.plan) };
+  const ctx = {
+    app: input.app,
+    adopt: false,
+    ignore: input.ignore,
+    missingNamespaces: await missingNamespaces(input, input.plan),
+  };
   const results = await mapConcurrent(
     input.plan,
     input.concurrency ?? 8,
@@ -60,7 +69,10 @@ export async function reportDrift(input: ReportInput): Promise<ReportResult[]> {
     (done, total) => input.onProgress?.('dry-run', done, total),
   );
   const inventory = await readInventory(input, input.app, input.namespace);
-  for (const { id } of await findOrphans(input, inventory, input.plan, input.app))
+  for (const { id } of await findOrphans(input, inventory, input.plan, {
+    name: input.app,
+    source: input.source,
+  }))
     results.push({ id, fields: [], conflicts: [], status: 'orphaned' });
   return results;
 }

@@ -193,7 +193,8 @@ describe('SSA engine', () => {
       owners: [expect.objectContaining({ manager: 'platform-team', operation: 'Apply' })],
     });
     const r = await sync();
-    expect(r.code).toBe(0);
+    // 3: applied what it could, and left a conflict unresolved.
+    expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/conflict\s+apps\/v1 Deployment \S+\/web .*platform-team/);
     expect(r.stdout).toMatch(/configured\s+v1 ConfigMap \S+\/settings/);
     const image = await kubectl([

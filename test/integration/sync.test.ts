@@ -63,7 +63,9 @@ describe('tether sync', () => {
     );
     expect(live.metadata.labels).toMatchObject({
       'app.kubernetes.io/managed-by': 'tether',
-      'tether.dev/app': 'web',
+      // No --app: named after the path, with a digest of the source so that another
+      // repository's apps/web never shares it.
+      'tether.dev/app': expect.stringMatching(/^web-[0-9a-f]{8}$/),
     });
 
     const second = await tether(['sync', '--repo', url, '--path', 'apps/web', '-n', ns.name]);

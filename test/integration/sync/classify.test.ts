@@ -5,7 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { FIELD_MANAGER } from '../../../src/contract.ts';
+import { APP_LABEL, FIELD_MANAGER, labelOf } from '../../../src/contract.ts';
+import type { PlannedObject } from '../../../src/sync/plan.ts';
+import type { Connection } from '../../../src/sync/pipeline.ts';
 import { ImmutableFieldError, ObjectRejectedError, UnservedKindError } from '../../../src/sync/errors.ts';
 import { classify, missingNamespaces, type Classification } from '../../../src/sync/classify.ts';
 import type { Evaluation } from '../../../src/sync/evaluate.ts';
@@ -24,7 +26,9 @@ import {
 } from './helpers.ts';
 
 const t = syncTestContext('classify');
-const noNamespacesMissing = { ignore: [], missingNamespaces: new Set<string>() };
+/** classify as the executor calls it for the planned object's own app. */
+const classifyIn = (conn: Connection, p: PlannedObject, missingNamespaces: ReadonlySet<string> = new Set()) =>
+  classify(conn, p, { app: labelOf(p.object, APP_LABEL)!, adopt: false, ignore: [], missingNamespaces });
 
 function evaluationOf(c: Classification): Evaluation {
   expect(c.kind).toBe('evaluated');
@@ -52,7 +56,7 @@ describe('classify', () => {
       { namespace: ns, app: uniqueApp(), commit: newCommit() },
     );
     const before = allRequests(conn);
-    expect(await classify(conn, planned(plan, 'ConfigMap', 'hands-off'), noNamespacesMissing)).toEqual({
+    expect(await classifyIn(conn, planned(plan, 'ConfigMap', 'hands-off'))).toEqual({
       kind: 'ignored',
     });
     expect(allRequests(conn)).toBe(before);
@@ -80,15 +84,13 @@ describe('classify', () => {
       },
       { namespace: ns, app: uniqueApp(), commit: newCommit() },
     );
-    const seeded = await classify(conn, planned(plan, 'ConfigMap', 'seeded'), noNamespacesMissing);
+    const seeded = await classifyIn(conn, planned(plan, 'ConfigMap', 'seeded'));
     expect(seeded.kind).toBe('create-only');
     if (seeded.kind !== 'create-only') return;
     expect(seeded.live.metadata.name).toBe('seeded');
     expect(seeded.live.data).toEqual({ token: 'set-by-hand' });
 
-    const fresh = evaluationOf(
-      await classify(conn, planned(plan, 'ConfigMap', 'fresh'), noNamespacesMissing),
-    );
+    const fresh = evaluationOf(await classifyIn(conn, planned(plan, 'ConfigMap', 'fresh')));
     expect(fresh.live).toBeUndefined();
     expect(fresh.dryRun?.data).toEqual({ token: 'x' });
   });
@@ -107,7 +109,7 @@ describe('classify', () => {
       },
     );
     const writesBefore = writes(conn);
-    const e = evaluationOf(await classify(conn, planned(plan, 'Deployment', 'web'), noNamespacesMissing));
+    const e = evaluationOf(await classifyIn(conn, planned(plan, 'Deployment', 'web')));
     expect(e.live).toBeUndefined();
     expect(e.same).toBe(false);
     expect(e.drift).toEqual([]);
@@ -145,13 +147,13 @@ describe('classify', () => {
     const p = planned(plan, 'Deployment', 'web');
     await applyPlanned(conn, p);
 
-    const inSync = evaluationOf(await classify(conn, p, noNamespacesMissing));
+    const inSync = evaluationOf(await classifyIn(conn, p));
     expect(inSync.live).toBeDefined();
     expect(inSync.same).toBe(true);
     expect(inSync.drift).toEqual([]);
 
     await kubectl(['-n', ns, 'scale', 'deployment', 'web', '--replicas=3']);
-    const e = evaluationOf(await classify(conn, p, noNamespacesMissing));
+    const e = evaluationOf(await classifyIn(conn, p));
     expect(replicasOf(e.live)).toBe(3);
     expect(e.same).toBe(false);
     expect(e.drift).toHaveLength(1);
@@ -207,11 +209,12 @@ describe('classify', () => {
 
     const writesBefore = writes(conn);
     const dryRunsBefore = requests(conn, 'patch', true);
-    expect(
-      await classify(conn, planned(plan, 'ConfigMap', 'inside'), { ignore: [], missingNamespaces: missing }),
-    ).toEqual({ kind: 'pending', error: undefined });
+    expect(await classifyIn(conn, planned(plan, 'ConfigMap', 'inside'), missing)).toEqual({
+      kind: 'pending',
+      error: undefined,
+    });
 
-    const widget = await classify(conn, planned(plan, 'Widget', 'w'), noNamespacesMissing);
+    const widget = await classifyIn(conn, planned(plan, 'Widget', 'w'));
     expect(widget.kind).toBe('pending');
     if (widget.kind !== 'pending') return;
     expect(widget.error).toBeInstanceOf(UnservedKindError);
@@ -240,7 +243,7 @@ describe('classify', () => {
     (svc.spec as Record<string, unknown>).clusterIP = octets.join('.');
     const second = planOf(conn, { 'svc.yaml': [svc] }, { namespace: ns, app, commit: newCommit() });
 
-    const c = await classify(conn, planned(second, 'Service', 'web'), noNamespacesMissing);
+    const c = await classifyIn(conn, planned(second, 'Service', 'web'));
     expect(c.kind, c.kind === 'failed' ? c.error.message : '').toBe('immutable');
     if (c.kind !== 'immutable') return;
     expect(c.error).toBeInstanceOf(ImmutableFieldError);
@@ -278,7 +281,7 @@ describe('classify', () => {
     );
 
     const writesBefore = writes(conn);
-    const c = await classify(conn, planned(second, 'Job', 'migrate'), noNamespacesMissing);
+    const c = await classifyIn(conn, planned(second, 'Job', 'migrate'));
     expect(c.kind, c.kind === 'failed' ? c.error.message : '').toBe('immutable');
     if (c.kind !== 'immutable') return;
     expect(c.error).toBeInstanceOf(ImmutableFieldError);
@@ -315,7 +318,7 @@ describe('classify', () => {
       { namespace: ns, app: uniqueApp(), commit: newCommit() },
     );
 
-    const c = await classify(conn, planned(plan, 'Deployment', 'web'), noNamespacesMissing);
+    const c = await classifyIn(conn, planned(plan, 'Deployment', 'web'));
     expect(c.kind).toBe('failed');
     if (c.kind !== 'failed') return;
     expect(c.error).toBeInstanceOf(ObjectRejectedError);
@@ -333,9 +336,7 @@ describe('classify', () => {
     expect(await exists(ns, 'deployment/web')).toBe(false);
 
     // The valid object of the same file is evaluated normally.
-    expect(
-      evaluationOf(await classify(conn, planned(plan, 'ConfigMap', 'fine'), noNamespacesMissing)).live,
-    ).toBe(undefined);
+    expect(evaluationOf(await classifyIn(conn, planned(plan, 'ConfigMap', 'fine'))).live).toBe(undefined);
   });
 });
 

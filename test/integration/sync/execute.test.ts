@@ -22,6 +22,7 @@ import {
   namesOf,
   newCommit,
   planOf,
+  sourceOf,
   requests,
   settings,
   statuses,
@@ -49,7 +50,7 @@ function input(
   opts: { commit: string; app: string; namespace: string },
   overrides: Partial<ApplyInput['settings']> = {},
 ): ApplyInput {
-  return { ...conn, plan, ...opts, settings: settings(overrides) };
+  return { ...conn, plan, ...opts, source: sourceOf(opts.app), settings: settings(overrides) };
 }
 
 /** The ConfigMaps of the namespace that are not an inventory. */

@@ -52,7 +52,13 @@ export function planOf(conn: Connection, files: Files, opts: PlanOptions): Plann
     defaultNamespace: opts.namespace,
     commit: opts.commit,
     app: opts.app,
+    source: sourceOf(opts.app),
   });
+}
+
+/** The source identity the tests record for an app (one source per app). */
+export function sourceOf(app: string): string {
+  return `git.example.test/deploy//${app}`;
 }
 
 /** The planned object of that kind and name (throws when the plan has none). */

@@ -10,7 +10,16 @@ import { applyCommit } from '../../../src/sync/execute.ts';
 import { findOrphans } from '../../../src/sync/orphans.ts';
 import { kubectl } from '../../support/cluster.ts';
 import { configMap, namespace as namespaceObject } from '../../support/objects.ts';
-import { newCommit, planOf, settings, statuses, syncTestContext, uniqueApp, writes } from './helpers.ts';
+import {
+  newCommit,
+  planOf,
+  settings,
+  sourceOf,
+  statuses,
+  syncTestContext,
+  uniqueApp,
+  writes,
+} from './helpers.ts';
 
 const t = syncTestContext('orphans');
 
@@ -37,6 +46,7 @@ describe('findOrphans', () => {
         ),
         commit: c1,
         app,
+        source: sourceOf(app),
         namespace,
         settings: settings(),
       });
@@ -60,7 +70,7 @@ describe('findOrphans', () => {
       expect(inventory?.entries).toHaveLength(6);
 
       const writesBefore = writes(conn);
-      const orphans = await findOrphans(conn, inventory, plan, app);
+      const orphans = await findOrphans(conn, inventory, plan, { name: app, source: sourceOf(app) });
       // Namespaced objects first, the Namespace last (the reverse of the apply order).
       expect(orphans.map((o) => o.id)).toEqual([
         { group: '', version: 'v1', kind: 'ConfigMap', namespace, name: 'orphan' },
@@ -73,7 +83,7 @@ describe('findOrphans', () => {
       expect(writes(conn)).toBe(writesBefore);
 
       // No inventory (a first apply): no orphans. Everything still in the plan: none either.
-      expect(await findOrphans(conn, undefined, plan, app)).toEqual([]);
+      expect(await findOrphans(conn, undefined, plan, { name: app, source: sourceOf(app) })).toEqual([]);
       const whole = planOf(
         conn,
         {
@@ -82,7 +92,7 @@ describe('findOrphans', () => {
         },
         { namespace, app, commit: c2 },
       );
-      expect(await findOrphans(conn, inventory, whole, app)).toEqual([]);
+      expect(await findOrphans(conn, inventory, whole, { name: app, source: sourceOf(app) })).toEqual([]);
 
       // Prune deletes exactly the orphans: the taken-over and unlabelled objects stay.
       const pruned = await applyCommit({
@@ -90,6 +100,7 @@ describe('findOrphans', () => {
         plan,
         commit: c2,
         app,
+        source: sourceOf(app),
         namespace,
         settings: settings({ prune: true }),
       });

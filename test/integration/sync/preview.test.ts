@@ -11,6 +11,7 @@ import { configMap, deployment, secret } from '../../support/objects.ts';
 import {
   newCommit,
   planOf,
+  sourceOf,
   requests,
   settings,
   statuses,
@@ -67,6 +68,7 @@ describe('previewCommit', () => {
       ),
       commit: c1,
       app,
+      source: sourceOf(app),
       namespace,
       settings: settings(),
     });
@@ -97,6 +99,7 @@ describe('previewCommit', () => {
       plan,
       commit: c2,
       app,
+      source: sourceOf(app),
       namespace,
       ignore: [],
       prune: true,
@@ -168,7 +171,16 @@ describe('previewCommit', () => {
     }
 
     // Prune off: the same object is an orphan, kept.
-    const kept = await previewCommit({ ...conn, plan, commit: c2, app, namespace, ignore: [], prune: false });
+    const kept = await previewCommit({
+      ...conn,
+      plan,
+      commit: c2,
+      app,
+      source: sourceOf(app),
+      namespace,
+      ignore: [],
+      prune: false,
+    });
     expect(statuses(kept)).toEqual({
       'ConfigMap/same': 'unchanged',
       'ConfigMap/changed': 'update',
@@ -210,10 +222,19 @@ describe('previewCommit', () => {
     const commit = newCommit();
     const web = deployment({ name: 'web', replicas: 2 });
     const plan = planOf(conn, { 'web.yaml': [web] }, { namespace, app, commit });
-    await applyCommit({ ...conn, plan, commit, app, namespace, settings: settings() });
+    await applyCommit({ ...conn, plan, commit, app, source: sourceOf(app), namespace, settings: settings() });
     await kubectl(['-n', namespace, 'scale', 'deployment', 'web', '--replicas=6']);
 
-    const [p] = await previewCommit({ ...conn, plan, commit, app, namespace, ignore: [], prune: true });
+    const [p] = await previewCommit({
+      ...conn,
+      plan,
+      commit,
+      app,
+      source: sourceOf(app),
+      namespace,
+      ignore: [],
+      prune: true,
+    });
     expect(p!.status).toBe('update');
     expect(p!.change?.patch).toEqual([{ op: 'replace', path: '/spec/replicas', value: 2 }]);
     expect(p!.fields).toHaveLength(1);
@@ -231,6 +252,7 @@ describe('previewCommit', () => {
       plan: bad,
       commit,
       app,
+      source: sourceOf(app),
       namespace,
       ignore: [],
       prune: true,
@@ -269,6 +291,7 @@ describe('previewCommit', () => {
       ),
       commit: c1,
       app,
+      source: sourceOf(app),
       namespace,
       settings: settings(),
     });
@@ -285,6 +308,7 @@ describe('previewCommit', () => {
       plan,
       commit: c2,
       app,
+      source: sourceOf(app),
       namespace,
       ignore: [],
       prune: true,
@@ -294,6 +318,7 @@ describe('previewCommit', () => {
       plan,
       commit: c2,
       app,
+      source: sourceOf(app),
       namespace,
       settings: settings({ prune: true }),
     });

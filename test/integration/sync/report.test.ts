@@ -14,6 +14,7 @@ import { configMap, deployment, namespace as namespaceObject, toYaml } from '../
 import {
   newCommit,
   planOf,
+  sourceOf,
   requests,
   settings,
   statuses,
@@ -47,6 +48,7 @@ describe('reportDrift', () => {
       ),
       commit: c1,
       app,
+      source: sourceOf(app),
       namespace,
       settings: settings(),
     });
@@ -70,7 +72,7 @@ describe('reportDrift', () => {
       { namespace, app, commit: c2 },
     );
     const writesBefore = writes(conn);
-    const results = await reportDrift({ ...conn, plan, app, namespace, ignore: [] });
+    const results = await reportDrift({ ...conn, plan, app, source: sourceOf(app), namespace, ignore: [] });
 
     expect(statuses(results)).toEqual({
       'ConfigMap/steady': 'in-sync',
@@ -147,6 +149,7 @@ describe('reportDrift', () => {
       plan: planOf(conn, { 'web.yaml': [web] }, { namespace, app, commit: c1 }),
       commit: c1,
       app,
+      source: sourceOf(app),
       namespace,
       settings: settings(),
     });
@@ -176,6 +179,7 @@ describe('reportDrift', () => {
       ...conn,
       plan,
       app,
+      source: sourceOf(app),
       namespace,
       ignore: [{ paths: ['.spec.replicas'], kinds: ['Deployment'] }],
     });
@@ -193,7 +197,7 @@ describe('reportDrift', () => {
     expect(requests(conn, 'patch', true)).toBe(dryRunsBefore + 2);
 
     // Without the ignore rule, the same scale is drift.
-    const without = await reportDrift({ ...conn, plan, app, namespace, ignore: [] });
+    const without = await reportDrift({ ...conn, plan, app, source: sourceOf(app), namespace, ignore: [] });
     expect(without.find((r) => r.id.name === 'web')!.status).toBe('drifted');
     const live = await kubectlJson<{ data: Record<string, string> }>([
       '-n',

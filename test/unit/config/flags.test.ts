@@ -6,7 +6,7 @@ import type { AppConfig } from '../../../src/config/index.ts';
 describe('appFromFlags', () => {
   it('builds an app with the config-file defaults', () => {
     expect(appFromFlags({ repo: 'https://git.example.com/org/deploy.git' })).toEqual<AppConfig>({
-      name: 'deploy',
+      name: defaultAppName('https://git.example.com/org/deploy.git'),
       source: {
         repo: 'https://git.example.com/org/deploy.git',
         path: '.',
@@ -57,6 +57,9 @@ describe('appFromFlags', () => {
   });
 });
 
+/** The readable part and 8 hex digits of the source's identity. */
+const named = (readable: string) => new RegExp(`^${readable}-[0-9a-f]{8}$`);
+
 describe('defaultAppName', () => {
   it.each([
     ['https://git.example.com/org/deploy.git', 'deploy'],
@@ -65,8 +68,30 @@ describe('defaultAppName', () => {
     ['/srv/git/cluster config', 'cluster-config'],
     ['/', 'default'],
     ['___', 'default'],
-  ])('%s -> %s', (repo, name) => {
-    expect(defaultAppName(repo)).toBe(name);
+  ])('%s -> %s-<digest>', (repo, name) => {
+    expect(defaultAppName(repo)).toMatch(named(name));
+  });
+
+  it('tells apart two repositories whose paths end in the same folder', () => {
+    const a = defaultAppName('https://git.example.com/team-a/deploy.git', 'clusters/kustomize');
+    const b = defaultAppName('https://git.example.com/team-b/deploy.git', 'clusters/kustomize');
+    expect(a).toMatch(named('kustomize'));
+    expect(b).toMatch(named('kustomize'));
+    expect(a).not.toBe(b);
+  });
+
+  it('is the same for every spelling of one source: credentials, .git, ssh or https, ./ and trailing slashes', () => {
+    const name = defaultAppName('https://git.example.com/org/deploy.git', 'apps/shop');
+    expect(defaultAppName('https://bot:token@git.example.com/org/deploy', './apps/shop/')).toBe(name);
+    expect(defaultAppName('git@git.example.com:org/deploy.git', 'apps/shop')).toBe(name);
+    expect(defaultAppName('ssh://git@git.example.com:2222/org/deploy.git', 'apps/shop')).toBe(name);
+    expect(defaultAppName('https://git.example.com/org/deploy.git', 'apps/other')).not.toBe(name);
+  });
+
+  it('stays a DNS label for long names', () => {
+    const name = defaultAppName('https://h/x.git', `apps/${'a'.repeat(80)}`);
+    expect(name.length).toBeLessThanOrEqual(63);
+    expect(name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
   });
 });
 
@@ -81,20 +106,20 @@ describe('defaultAppName with a manifests path', () => {
     ['clusters/prod/Web_Front', 'web-front'],
     ['shop', 'shop'],
   ])('%s -> %s: the last segment of the path wins over the repository', (path, name) => {
-    expect(defaultAppName(repo, path)).toBe(name);
+    expect(defaultAppName(repo, path)).toMatch(named(name));
   });
 
   it.each(['.', './', '', undefined])('%j falls back to the repository name', (path) => {
-    expect(defaultAppName(repo, path)).toBe('deploy');
-    expect(defaultAppName('git@github.com:org/shop.git', path)).toBe('shop');
+    expect(defaultAppName(repo, path)).toMatch(named('deploy'));
+    expect(defaultAppName('git@github.com:org/shop.git', path)).toMatch(named('shop'));
   });
 
   it('is default when the last segment leaves no usable label', () => {
-    expect(defaultAppName(repo, 'apps/___')).toBe('default');
+    expect(defaultAppName(repo, 'apps/___')).toMatch(named('default'));
   });
 
   it('names an app built from flags without --app', () => {
-    expect(appFromFlags({ repo, path: './apps/shop/' }).name).toBe('shop');
-    expect(appFromFlags({ repo, path: '.' }).name).toBe('deploy');
+    expect(appFromFlags({ repo, path: './apps/shop/' }).name).toBe(defaultAppName(repo, 'apps/shop'));
+    expect(appFromFlags({ repo, path: '.' }).name).toMatch(named('deploy'));
   });
 });

@@ -178,6 +178,18 @@ describe('parseConfig: errors name file:line:column, the key path and what is al
     ]);
   });
 
+  it('a destination namespace outside allowedNamespaces, named or defaulted', () => {
+    expect(errorLines(`${APP}    destination: {namespace: shop, allowedNamespaces: [billing]}\n`)).toEqual([
+      'tether.yaml:4:30: apps[0].destination.namespace: the destination namespace "shop" is not in allowedNamespaces; add it there, or choose an allowed namespace',
+    ]);
+    expect(errorLines(`${APP}    destination: {allowedNamespaces: [billing]}\n`)).toEqual([
+      'tether.yaml:4:38: apps[0].destination.allowedNamespaces: the destination namespace "default" is not in allowedNamespaces; add it there, or choose an allowed namespace',
+    ]);
+    expect(() =>
+      parseConfig(`${APP}    destination: {namespace: shop, allowedNamespaces: [shop]}\n`, 'tether.yaml'),
+    ).not.toThrow();
+  });
+
   it('bad enum value lists the allowed values', () => {
     expect(errorLines(`logLevel: verbose\n${APP}    sync: {mode: aply}\n`)).toEqual([
       'tether.yaml:1:11: logLevel: "verbose" is not allowed; use one of: trace, debug, info, warn, error',

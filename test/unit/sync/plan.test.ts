@@ -18,12 +18,22 @@ const served: Record<string, { resource: string; namespaced: boolean }> = {
 };
 const lookup: KindLookup = (g, v, k) => served[`${g}/${v}/${k}`];
 
-function plan(files: Record<string, string>) {
+const source = 'git.example.com/org/deploy//apps/shop';
+
+function plan(files: Record<string, string>, allowedNamespaces?: string[]) {
   const manifests = loadManifests(
     Object.entries(files).map(([path, text]) => ({ path, content: enc(text) })),
     { commit },
   );
-  return planApply({ manifests, lookup, defaultNamespace: 'dflt', commit, app: 'shop' });
+  return planApply({
+    manifests,
+    lookup,
+    defaultNamespace: 'dflt',
+    commit,
+    app: 'shop',
+    source,
+    ...(allowedNamespaces ? { allowedNamespaces } : {}),
+  });
 }
 
 const crd = `apiVersion: apiextensions.k8s.io/v1
@@ -79,6 +89,7 @@ describe('planApply', () => {
       name: 'c',
       namespace: 'dflt',
       labels: { team: 'x', 'app.kubernetes.io/managed-by': 'tether', 'tether.dev/app': 'shop' },
+      annotations: { 'tether.dev/source': source },
     });
     expect((ns.object.metadata as Record<string, unknown>).namespace).toBeUndefined();
     // The manifest itself is left untouched (its digest describes Git's content).
@@ -113,5 +124,24 @@ describe('labelValue', () => {
     expect(labelValue('-x-')).toBe('x');
     expect(labelValue('a'.repeat(80))).toHaveLength(63);
     expect(labelValue('///')).toBe('default');
+  });
+});
+
+describe('planApply with allowedNamespaces', () => {
+  it('refuses an object whose namespace, defaulted or named, is outside allowedNamespaces', () => {
+    const files = {
+      'a.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n',
+      'b.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: d, namespace: ok}\n',
+    };
+    expect(plan(files, ['ok', 'dflt'])).toHaveLength(2);
+    let error: unknown;
+    try {
+      plan(files, ['ok']);
+    } catch (e) {
+      error = e;
+    }
+    expect((error as PlanErrors).errors).toEqual([
+      "a.yaml:1:1: v1 ConfigMap c: namespace dflt (the destination, as the object names none) is not in the app's allowedNamespaces (ok)",
+    ]);
   });
 });
