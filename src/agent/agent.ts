@@ -103,12 +103,25 @@ export class Agent {
     const identity = opts.identity ?? process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
     let elector: LeaderElector | undefined;
     const mayWrite = () => !elector || elector.isLeader;
+    const verifyLease = config.leaderElection.enabled ? () => elector!.verify() : undefined;
 
     for (const appConfig of config.apps) {
       const app = await appFromConfig(appConfig);
       const { conn, tracker } = await destinations.for(app);
       if (app.mode === 'apply') audit.anchorIn(app.name, { conn, namespace: app.destination.namespace });
-      byApp.set(app.name, new AppRunner({ app, conn, tracker, audit, metrics, log, mayWrite }));
+      byApp.set(
+        app.name,
+        new AppRunner({
+          app,
+          conn,
+          tracker,
+          audit,
+          metrics,
+          log,
+          mayWrite,
+          ...(verifyLease ? { verifyLease } : {}),
+        }),
+      );
     }
     const runners = [...byApp.values()];
 

@@ -23,6 +23,7 @@ import { auditCommit, auditInput } from '../sync/to-audit.ts';
 import { applyAudited, recoverIntents, type WriteAhead } from '../sync/write-ahead.ts';
 import { shortSha } from '../util/sha.ts';
 import type { AuditSink } from './audit-sink.ts';
+import { NotLeaderError } from './leader.ts';
 import { compactSoon } from './compact.ts';
 import {
   canSkipEvaluation,
@@ -73,9 +74,6 @@ export function errorKind(e: unknown): ErrorKind | undefined {
   return undefined;
 }
 
-/** This replica may have lost its lease: it must not write. */
-export class NotLeaderError extends TetherError {}
-
 export interface AppRunnerDeps {
   app: App;
   conn: Connection;
@@ -85,6 +83,8 @@ export interface AppRunnerDeps {
   log: Logger;
   /** False on a standby replica: it must not write. */
   mayWrite: () => boolean;
+  /** Reads the lease before each write phase: throws when this replica no longer holds it. */
+  verifyLease?: () => Promise<void>;
 }
 
 /** A reconcile that sent this many requests allocated enough to be worth a collection. */
@@ -394,6 +394,7 @@ export class AppRunner {
           if (!this.d.mayWrite())
             throw new NotLeaderError('this replica no longer holds the lease: it writes nothing');
         },
+        ...(this.d.verifyLease ? { checkpoint: this.d.verifyLease } : {}),
       });
       results = outcome.results;
       const isNew = outcome.previousCommit !== commit.sha && commitIsNew;

@@ -40,6 +40,9 @@ export interface LeaderOptions {
 
 export class LeaderConfigError extends TetherError {}
 
+/** This replica is not (or no longer surely) the leader: it must not write. */
+export class NotLeaderError extends TetherError {}
+
 interface LeaseSpec {
   holderIdentity?: string;
   leaseDurationSeconds?: number;
@@ -57,6 +60,8 @@ interface Lease {
 
 interface Term {
   controller: AbortController;
+  /** The lease's transitions when this term began: a later value means someone else led since. */
+  transitions: number;
   /** Start of the last attempt that renewed the lease (conservative: the write happened later). */
   renewedAt: number;
   deadline: NodeJS.Timeout;
@@ -113,6 +118,26 @@ export class LeaderElector {
   get isLeader(): boolean {
     // The deadline timer ends the term; the clock check covers a timer delayed by a busy loop.
     return this.term !== undefined && Date.now() - this.term.renewedAt < this.renewDeadlineMs;
+  }
+
+  /**
+   * Reads the lease and checks that this replica still holds it, in the term it started
+   * (same holder, same transitions): called before each write phase, so a replica that was
+   * frozen while another one led writes nothing, even if its own clock has not noticed yet.
+   * Throws NotLeaderError (and ends the term) otherwise.
+   */
+  async verify(): Promise<void> {
+    const term = this.term;
+    if (!term || !this.isLeader)
+      throw new NotLeaderError('this replica does not hold the leader lease: it writes nothing');
+    const lease = await this.client.request<Lease>({ method: 'GET', path: this.path });
+    const holder = lease.spec?.holderIdentity ?? '';
+    const transitions = lease.spec?.leaseTransitions ?? 0;
+    if (holder !== this.opts.identity || transitions !== term.transitions) {
+      const why = `lease now held by "${holder}" (transitions ${transitions}, ours ${term.transitions})`;
+      if (this.term === term) this.endTerm(why);
+      throw new NotLeaderError(`this replica lost the leader lease: ${why}; it writes nothing`);
+    }
   }
 
   /** Stops competing without touching the lease (as a crash would): a standby takes over after it expires. */
@@ -203,7 +228,12 @@ export class LeaderElector {
       return;
     }
     const controller = new AbortController();
-    this.term = { controller, renewedAt: attemptAt, deadline: this.deadlineTimer(left) };
+    this.term = {
+      controller,
+      transitions: this.lease?.spec?.leaseTransitions ?? 0,
+      renewedAt: attemptAt,
+      deadline: this.deadlineTimer(left),
+    };
     this.log('info', 'became the leader', { transitions: this.lease?.spec?.leaseTransitions });
     try {
       this.opts.onStartedLeading(controller.signal);

@@ -223,7 +223,7 @@ async function prune(
   checkPruneGuard(deletable.length, previous?.entries.length ?? 0, input.settings.allowMassPrune, input.app);
   for (const { id, uid } of deletable) {
     const info = (await input.discovery.lookup(id.group, id.version, id.kind))!;
-    await input.keeper.beforeWrite();
+    await input.keeper.beforeWrite('prune');
     await deleteObject(input.client, info, id.namespace, id.name, { uid });
     failpoint('after-prune-object');
     const r: ApplyResult = { id, fields: [], conflicts: [], status: 'pruned' };
@@ -313,7 +313,7 @@ async function applyChecked(
       ],
     },
     previous,
-    () => input.keeper.beforeWrite(),
+    () => input.keeper.beforeWrite('inventory'),
   );
   if (inventoryWritten) failpoint('after-inventory');
   return { results, inventoryWritten, previousCommit: previous?.commit };

@@ -32,13 +32,24 @@ export class WriteAhead implements WriteGate {
   private readonly log: AuditAppender;
   private readonly r: Reconcile;
   private readonly fence: () => void;
+  private readonly verify: (() => Promise<void>) | undefined;
   /** seq of this reconcile's intent record, once appended. */
   intent: number | undefined;
 
-  constructor(log: AuditAppender, reconcile: Reconcile, fence: () => void = () => {}) {
+  constructor(
+    log: AuditAppender,
+    reconcile: Reconcile,
+    fence: () => void = () => {},
+    verify?: () => Promise<void>,
+  ) {
     this.log = log;
     this.r = reconcile;
     this.fence = fence;
+    this.verify = verify;
+  }
+
+  async checkpoint(): Promise<void> {
+    await this.verify?.();
   }
 
   async open(planned: PlannedWrite[]): Promise<void> {
@@ -86,13 +97,17 @@ export async function applyAudited(
     log: AuditAppender;
     commitInfo: CommitInfo;
     trigger: AuditTrigger;
+    /** Before each write: throws when this process may no longer write (fencing). */
     fence?: () => void;
+    /** Before each write phase (a lease read). */
+    checkpoint?: () => Promise<void>;
   },
 ): Promise<AuditedApply> {
   const gate = new WriteAhead(
     input.log,
     { app: input.app, commit: input.commitInfo, trigger: input.trigger },
     input.fence,
+    input.checkpoint,
   );
   try {
     return { ...(await applyCommit({ ...input, gate })), gate };

@@ -18,6 +18,8 @@ export interface PlannedWrite {
 export interface WriteGate {
   open(planned: PlannedWrite[]): Promise<void>;
   check(): void;
+  /** Before each phase that writes (definitions, objects, prune, inventory); may read the lease. */
+  checkpoint?(): Promise<void>;
 }
 
 /** Passes every write: for callers that record nothing (tests, benchmarks). */
@@ -39,10 +41,17 @@ export class GateKeeper {
     return this.opening !== undefined;
   }
 
-  async beforeWrite(): Promise<void> {
+  private checked = new Set<string>();
+
+  /** Before every write, naming its phase: the first write of a phase passes the checkpoint too. */
+  async beforeWrite(phase: 'apply' | 'prune' | 'inventory' = 'apply'): Promise<void> {
     if (this.opening === undefined) failpoint('before-first-write');
     this.opening ??= this.gate.open(this.planned());
     await this.opening;
+    if (!this.checked.has(phase)) {
+      this.checked.add(phase);
+      await this.gate.checkpoint?.();
+    }
     this.gate.check();
   }
 }
