@@ -288,7 +288,11 @@ function scalarValue(node: Scalar, path: PathSegment[]): JsonValue {
   const text = String(node.value);
   if (tag === undefined)
     return node.type === 'PLAIN' ? typedValue(resolvePlainScalar(text), node, path) : text;
-  if (tag === BINARY) return Buffer.from(text.replace(/\s+/g, ''), 'base64').toString('utf8');
+  // The yaml library has already decoded !!binary to bytes (decoding its text again gave garbage).
+  if (tag === BINARY)
+    return node.value instanceof Uint8Array
+      ? Buffer.from(node.value).toString('utf8')
+      : Buffer.from(text.replace(/\s+/g, ''), 'base64').toString('utf8');
   if (TYPED.has(tag)) return taggedValue(tag, text, node, path);
   // !!str, !!timestamp, and tags Kubernetes does not know all leave the text as it is.
   return text;

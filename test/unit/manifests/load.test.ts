@@ -222,3 +222,18 @@ describe('loadManifests', () => {
     expect(err.errors[0]?.message).toBe(`u.yaml:5:13 (commit ${SHORT}): the file is not valid UTF-8`);
   });
 });
+
+describe('!!binary', () => {
+  it('is the decoded text, once (as Kubernetes reads it), in values and keys', () => {
+    const [m] = loadManifests(
+      [
+        file(
+          'a.yaml',
+          'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata:\n  a: !!binary aGVsbG8gd29ybGQ=\n  !!binary a2V5: plain\n',
+        ),
+      ],
+      { commit: COMMIT },
+    );
+    expect(m!.object.data).toEqual({ a: 'hello world', key: 'plain' });
+  });
+});
