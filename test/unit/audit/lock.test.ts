@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readdir, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditLockError, AuditLog, verifyAuditLog } from '../../../src/audit/index.ts';
+import { currentIdentity, formatHolder } from '../../../src/util/file-lock.ts';
 import { input, tempDir } from './helpers.ts';
 
 let dir: string;
@@ -19,6 +21,12 @@ afterEach(async () => cleanup());
 function deadPid(): number {
   const { pid } = spawnSync(process.execPath, ['-e', '']);
   return pid;
+}
+
+/** Field 22 of /proc/<pid>/stat: when the process started, in clock ticks after boot. */
+function startTime(pid: number): string {
+  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return text.slice(text.lastIndexOf(')') + 2).split(' ')[19]!;
 }
 
 describe('the lock file', () => {
@@ -47,6 +55,40 @@ describe('the lock file', () => {
     expect(err).toBeInstanceOf(AuditLockError);
     expect((err as AuditLockError).message).toContain(`pid ${process.pid}`);
     expect((err as AuditLockError).hint).toContain(`${file}.lock`);
+    await log.close();
+  });
+
+  it('is taken over at once when it names a pid 1 that started at another time (a previous container)', async () => {
+    const self = (await currentIdentity())!;
+    await writeFile(
+      `${file}.lock`,
+      formatHolder(1, hostname(), 'crashed', { ...self, start: String(Number(startTime(1)) + 1000) }),
+    );
+    const t0 = performance.now();
+    const log = await AuditLog.open(file, { lockWaitMs: 5_000 });
+    await log.append(input());
+    expect(performance.now() - t0).toBeLessThan(1_000);
+    await log.close();
+    expect(await readdir(dir)).toEqual(['audit.jsonl']);
+  });
+
+  it('is taken over at once when written in another boot of this host', async () => {
+    const self = (await currentIdentity())!;
+    await writeFile(
+      `${file}.lock`,
+      formatHolder(1, hostname(), 'before-reboot', { ...self, boot: 'ffffffff-0000-0000-0000-000000000000' }),
+    );
+    const log = await AuditLog.open(file, { lockWaitMs: 1_000 });
+    await log.close();
+  });
+
+  it('is waited for when it names a live process with its start time', async () => {
+    const self = (await currentIdentity())!;
+    const log = await AuditLog.open(file, { lockWaitMs: 300 });
+    await writeFile(`${file}.lock`, formatHolder(1, hostname(), 'init', { ...self, start: startTime(1) }));
+    const err = await log.append(input()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AuditLockError);
+    expect((err as AuditLockError).message).toContain('(pid 1)');
     await log.close();
   });
 });
