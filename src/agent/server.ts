@@ -23,16 +23,39 @@ function send(res: ServerResponse, status: number, body: string, type = 'text/pl
   res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store' }).end(body);
 }
 
+/**
+ * Limits of the HTTP server itself, for every endpoint: a client must send its headers within
+ * HEADERS_TIMEOUT_MS and its whole request within REQUEST_TIMEOUT_MS (checked every
+ * CHECK_INTERVAL_MS; Node's default interval is 30 s), with at most MAX_HEADERS headers; an idle
+ * connection is closed after IDLE_TIMEOUT_MS. The number of connections is not capped: that
+ * would shut out /healthz and /metrics with the attacker. The webhook endpoint bounds what its
+ * requests may cost on its own (webhook.ts).
+ */
+export const HEADERS_TIMEOUT_MS = 10_000;
+export const REQUEST_TIMEOUT_MS = 30_000;
+const CHECK_INTERVAL_MS = 1_000;
+const IDLE_TIMEOUT_MS = 120_000;
+const MAX_HEADERS = 100;
+
 export async function startServer(
   host: string,
   port: number,
   deps: ServerDeps,
 ): Promise<{ server: Server; port: number }> {
-  const server = createServer((req, res) => {
+  const options = {
+    headersTimeout: HEADERS_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    connectionsCheckingInterval: CHECK_INTERVAL_MS,
+  };
+  const server = createServer(options, (req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const handle = async (): Promise<void> => {
       if (path.startsWith('/webhook/')) return deps.webhook(req, res);
-      if (req.method !== 'GET') return send(res, 405, 'method not allowed\n');
+      if (req.method !== 'GET') {
+        // Whatever body came with it is not read: close instead of draining it.
+        res.setHeader('Connection', 'close');
+        return send(res, 405, 'method not allowed\n');
+      }
       if (path === '/healthz') return send(res, 200, 'ok\n');
       if (path === '/readyz') return deps.ready() ? send(res, 200, 'ready\n') : send(res, 503, 'not ready\n');
       if (path === '/status')
@@ -56,6 +79,8 @@ export async function startServer(
       if (!res.headersSent) send(res, 500, `internal error: ${e instanceof Error ? e.message : String(e)}\n`);
     });
   });
+  server.maxHeadersCount = MAX_HEADERS;
+  server.setTimeout(IDLE_TIMEOUT_MS);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());

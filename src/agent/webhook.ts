@@ -4,20 +4,39 @@
  * the apps tracking that repository and ref; the reconcile itself reads Git, so a webhook
  * can only make Tether look sooner, never change what it applies.
  *
- * Answers: 202 `{"triggered": [...]}` when apps were triggered; 200 `{"triggered": []}` for
- * a ping, another event, or a push no app tracks; 400 bad payload; 401 bad or missing
- * signature; 404 unknown webhook; 405 not POST; 413 body over `maxBytes`. Log lines carry
- * neither the payload nor the signature.
+ * Anyone can reach the endpoint, so what it costs before a signature is checked is bounded.
+ * Everything that can be refused from the headers alone is refused before a byte of the body is
+ * read, with the connection closed; a body is read only for a request admitted by the gate
+ * (webhook/admission.ts: requests in flight, bytes they hold) and only for `bodyTimeoutMs`.
+ *
+ * Answers, in the order they are decided:
+ * - 404 unknown webhook; 405 not POST;
+ * - 411 no Content-Length (chunked bodies are refused); 400 a malformed one; 413 over `maxBytes`;
+ * - 401 a signature header missing or malformed (GitHub, generic), a generic timestamp more
+ *   than 5 minutes off, a wrong GitLab token;
+ * - 503 with Retry-After when the gate is full;
+ * - 408 when the body did not arrive within `bodyTimeoutMs`;
+ * - 401 bad signature; 400 bad payload; 202 `{"triggered": [...]}` when apps were triggered;
+ *   200 `{"triggered": []}` for a ping, another event, or a push no app tracks.
+ * Log lines carry neither the payload nor the signature; rejections are rate-limited.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { WebhookType } from '../config/types.ts';
-import { readBody } from './webhook/body.ts';
+import { AdmissionGate, DEFAULT_ADMISSION } from './webhook/admission.ts';
+import { declaredLength, readBody } from './webhook/body.ts';
 import { WebhookPayloadError } from './webhook/errors.ts';
+import { limitLog } from './webhook/log-limit.ts';
 import { matchApps } from './webhook/match.ts';
 import type { WebhookApp } from './webhook/match.ts';
 import { parseEvent } from './webhook/payload.ts';
 import type { WebhookEndpoint } from './webhook/secret.ts';
-import { verifyGeneric, verifyGithub, verifyGitlab } from './webhook/verify.ts';
+import {
+  precheckGeneric,
+  precheckGithub,
+  verifyGeneric,
+  verifyGithub,
+  verifyGitlab,
+} from './webhook/verify.ts';
 import type { VerifyResult } from './webhook/verify.ts';
 
 export { matchApps, normalizeRepoUrl, refMatches } from './webhook/match.ts';
@@ -26,6 +45,7 @@ export { loadWebhookEndpoints, readWebhookSecret } from './webhook/secret.ts';
 export type { WebhookEndpoint } from './webhook/secret.ts';
 export { signGeneric, signGithub, verifyGeneric, verifyGithub, verifyGitlab } from './webhook/verify.ts';
 export { WebhookPayloadError, WebhookSecretError } from './webhook/errors.ts';
+export { AdmissionGate, DEFAULT_ADMISSION } from './webhook/admission.ts';
 
 export type WebhookLogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type WebhookLog = (level: WebhookLogLevel, msg: string, fields: Record<string, unknown>) => void;
@@ -38,9 +58,18 @@ export interface WebhookHandlerOptions {
   log: WebhookLog;
   /** Default 1 MiB; GitHub caps its payloads at 25 MB but pushes are far smaller. */
   maxBodyBytes?: number;
+  /** Requests reading a body at once (default 16); more are answered 503. */
+  maxInFlight?: number;
+  /** Declared body bytes of those requests together (default 8 MiB); more is answered 503. */
+  maxBufferedBytes?: number;
+  /** How long a body may take to arrive (default 10 s, GitHub's own delivery timeout); then 408. */
+  bodyTimeoutMs?: number;
+  /** Seconds in the Retry-After of a 503 (default 10). */
+  retryAfterSeconds?: number;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 
 const PATH = /^\/webhook\/([^/]+)\/?$/;
 
@@ -48,7 +77,17 @@ export function createWebhookHandler(
   opts: WebhookHandlerOptions,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const maxBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const bodyTimeoutMs = opts.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+  const retryAfter = String(opts.retryAfterSeconds ?? 10);
   const byName = new Map(opts.webhooks.map((w) => [w.name, w]));
+  const gate = new AdmissionGate({
+    maxInFlight: opts.maxInFlight ?? DEFAULT_ADMISSION.maxInFlight,
+    maxBufferedBytes: Math.max(opts.maxBufferedBytes ?? DEFAULT_ADMISSION.maxBufferedBytes, maxBytes),
+  });
+  const limited = limitLog();
+  /** A rejection's log line, at most a few per minute per kind. */
+  const reject = (msg: string, fields: Record<string, unknown>) =>
+    limited(msg, (extra) => opts.log('warn', msg, { ...fields, ...extra }));
 
   return async (req, res) => {
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -59,21 +98,85 @@ export function createWebhookHandler(
     if (req.method !== 'POST')
       return send(res, 405, { error: 'use POST' }, { close: true, headers: { allow: 'POST' } });
 
-    const read = await readBody(req, maxBytes);
-    if (!read.ok) {
-      if (read.reason === 'aborted') return;
-      opts.log('warn', 'webhook body too large', { ...fields, maxBytes });
+    const declared = declaredLength(req);
+    if (!declared.ok) {
+      if (declared.reason === 'invalid')
+        return send(res, 400, { error: 'malformed Content-Length header' }, { close: true });
+      reject('webhook rejected: no Content-Length', { ...fields, reason: declared.reason });
+      return send(
+        res,
+        411,
+        {
+          error:
+            declared.reason === 'chunked'
+              ? 'a chunked body is not accepted: send the body with a Content-Length header'
+              : 'Content-Length required',
+        },
+        { close: true },
+      );
+    }
+    const length = declared.length;
+    if (length > maxBytes) {
+      reject('webhook body too large', { ...fields, maxBytes, declared: length });
       return send(res, 413, { error: `body larger than ${maxBytes} bytes` }, { close: true });
     }
-    const body = read.body;
+    const pre = precheck(hook.type, hook.secret, req.headers);
+    if (!pre.ok) {
+      reject('webhook rejected: bad signature', { ...fields, reason: pre.reason });
+      return send(res, 401, { error: `signature check failed: ${pre.reason}` }, { close: true });
+    }
 
+    const admitted = gate.admit(length);
+    if (!admitted.ok) {
+      reject('webhook rejected: too many requests at once', {
+        ...fields,
+        limit: admitted.reason,
+        inFlight: gate.inFlight,
+        bufferedBytes: gate.bytes,
+      });
+      return send(
+        res,
+        503,
+        { error: 'too many webhook requests at once; retry later' },
+        { close: true, headers: { 'retry-after': retryAfter } },
+      );
+    }
+    try {
+      const read = await readBody(req, length, bodyTimeoutMs);
+      if (!read.ok) {
+        if (read.reason === 'aborted') return;
+        if (read.reason === 'timeout') {
+          reject('webhook rejected: body too slow', {
+            ...fields,
+            timeoutMs: bodyTimeoutMs,
+            declared: length,
+          });
+          return send(
+            res,
+            408,
+            { error: `the body did not arrive within ${bodyTimeoutMs / 1000} s` },
+            { close: true },
+          );
+        }
+        reject('webhook body too large', { ...fields, maxBytes, declared: length });
+        return send(res, 413, { error: 'body longer than its Content-Length' }, { close: true });
+      }
+      return handle(req, res, hook, read.body, fields);
+    } finally {
+      admitted.ticket.release();
+    }
+  };
+
+  function handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    hook: WebhookEndpoint,
+    body: Buffer,
+    fields: Record<string, unknown>,
+  ): void {
     const verified = verify(hook.type, hook.secret, req, body);
     if (!verified.ok) {
-      opts.log('warn', 'webhook rejected: bad signature', {
-        ...fields,
-        reason: verified.reason,
-        bytes: body.length,
-      });
+      reject('webhook rejected: bad signature', { ...fields, reason: verified.reason, bytes: body.length });
       return send(res, 401, { error: `signature check failed: ${verified.reason}` });
     }
 
@@ -100,7 +203,19 @@ export function createWebhookHandler(
       opts.log('error', 'webhook handling failed', { ...fields, error: (err as Error).message });
       return send(res, 500, { error: 'internal error' });
     }
-  };
+  }
+}
+
+/** The signature checks that need no body (GitLab's token is checked whole: it has none). */
+function precheck(type: WebhookType, secret: Buffer, headers: IncomingHttpHeaders): VerifyResult {
+  switch (type) {
+    case 'github':
+      return precheckGithub(headers);
+    case 'gitlab':
+      return verifyGitlab(secret, headers);
+    case 'generic':
+      return precheckGeneric(headers);
+  }
 }
 
 function verify(type: WebhookType, secret: Buffer, req: IncomingMessage, body: Buffer): VerifyResult {

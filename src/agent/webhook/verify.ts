@@ -40,6 +40,18 @@ export function verifyGithub(secret: Buffer, headers: IncomingHttpHeaders, body:
   return hmacMatches(secret, [body], sig) ? { ok: true } : { ok: false, reason: 'signature does not match' };
 }
 
+/**
+ * The checks of verifyGithub that need no body: the header is there, once, and well formed.
+ * Run before the body is read, so a request that can never verify is refused unread.
+ */
+export function precheckGithub(headers: IncomingHttpHeaders): VerifyResult {
+  const sig = header(headers, 'x-hub-signature-256');
+  if (sig === undefined) return { ok: false, reason: 'missing X-Hub-Signature-256 header' };
+  if (!SHA256_HEADER.test(sig))
+    return { ok: false, reason: 'malformed X-Hub-Signature-256 header (expected sha256=<64 hex digits>)' };
+  return { ok: true };
+}
+
 /** GitLab sends the secret itself in `X-Gitlab-Token`; compared as digests so lengths match. */
 export function verifyGitlab(secret: Buffer, headers: IncomingHttpHeaders): VerifyResult {
   const token = header(headers, 'x-gitlab-token');
@@ -63,6 +75,23 @@ export function verifyGeneric(
   if (ts === undefined || !/^\d{1,12}$/.test(ts))
     return { ok: false, reason: 'missing or malformed X-Tether-Timestamp header (unix seconds)' };
   if (!hmacMatches(secret, [ts, '.', body], sig)) return { ok: false, reason: 'signature does not match' };
+  if (Math.abs(nowMs - Number(ts) * 1000) > GENERIC_MAX_SKEW_MS)
+    return { ok: false, reason: 'timestamp is more than 5 minutes from now (replayed, or a clock is off)' };
+  return { ok: true };
+}
+
+/**
+ * The checks of verifyGeneric that need no body: both headers there and well formed, and the
+ * timestamp within 5 minutes of now. Run before the body is read.
+ */
+export function precheckGeneric(headers: IncomingHttpHeaders, nowMs: number = Date.now()): VerifyResult {
+  const sig = header(headers, 'x-tether-signature');
+  const ts = header(headers, 'x-tether-timestamp');
+  if (sig === undefined) return { ok: false, reason: 'missing X-Tether-Signature header' };
+  if (!SHA256_HEADER.test(sig))
+    return { ok: false, reason: 'malformed X-Tether-Signature header (expected sha256=<64 hex digits>)' };
+  if (ts === undefined || !/^\d{1,12}$/.test(ts))
+    return { ok: false, reason: 'missing or malformed X-Tether-Timestamp header (unix seconds)' };
   if (Math.abs(nowMs - Number(ts) * 1000) > GENERIC_MAX_SKEW_MS)
     return { ok: false, reason: 'timestamp is more than 5 minutes from now (replayed, or a clock is off)' };
   return { ok: true };

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { createServer, request } from 'node:http';
 import type { IncomingHttpHeaders, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createWebhookHandler, signGeneric, signGithub } from '../../../src/agent/webhook.ts';
 import type { WebhookApp, WebhookLogLevel } from '../../../src/agent/webhook.ts';
@@ -94,6 +94,26 @@ function send(
       for (let i = 0; i < body.length; i += 1024) req.write(body.subarray(i, i + 1024));
     } else if (body) req.write(body);
     req.end();
+  });
+}
+
+/** Sends `text` as is on a new connection; resolves with everything the server sent before closing. */
+function rawRequest(url: string, text: string, timeoutMs = 2_000): Promise<string> {
+  const { hostname: host, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), host);
+    let got = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no close within ${timeoutMs} ms; got ${JSON.stringify(got)}`));
+    }, timeoutMs);
+    socket.on('data', (d: Buffer) => (got += d.toString()));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(got);
+    });
+    socket.write(text);
   });
 }
 
@@ -347,18 +367,40 @@ describe('HTTP', () => {
     expect(reply.headers['allow']).toBe('POST');
   });
 
-  it('a body over the limit is 413, whether declared or streamed', async () => {
+  it('a body over the limit is 413, refused on its Content-Length; one without a length is 411', async () => {
     const big = Buffer.alloc(MAX * 50, 'x');
-    const declared = await send('/webhook/github', { body: big, headers: { 'x-github-event': 'push' } });
+    const headers = { 'x-github-event': 'push', 'x-hub-signature-256': signGithub(SECRET, big) };
+    const declared = await send('/webhook/github', { body: big, headers });
     expect(declared).toMatchObject({ status: 413, json: { error: `body larger than ${MAX} bytes` } });
-    const streamed = await send('/webhook/github', {
-      body: big,
-      chunked: true,
-      headers: { 'x-github-event': 'push' },
+    expect(declared.headers['connection']).toBe('close');
+    const streamed = await send('/webhook/github', { body: big, chunked: true, headers });
+    expect(streamed).toMatchObject({
+      status: 411,
+      json: { error: 'a chunked body is not accepted: send the body with a Content-Length header' },
     });
-    expect(streamed.status).toBe(413);
-    expect(logs.map((l) => l.msg)).toEqual(['webhook body too large', 'webhook body too large']);
+    const none = await rawRequest(
+      base,
+      'POST /webhook/github HTTP/1.1\r\nHost: x\r\nX-Hub-Signature-256: sha256=00\r\n\r\n',
+    );
+    expect(none).toMatch(/^HTTP\/1.1 411 .*Content-Length required/s);
+    expect(logs.map((l) => l.msg)).toEqual([
+      'webhook body too large',
+      'webhook rejected: no Content-Length',
+      'webhook rejected: no Content-Length',
+    ]);
     expect(triggers).toEqual([]);
+  });
+
+  it('an empty body with Content-Length 0 is read (and fails its signature)', async () => {
+    const reply = await send('/webhook/github', {
+      body: '',
+      headers: {
+        'content-length': '0',
+        'x-github-event': 'push',
+        'x-hub-signature-256': signGithub('x', 'y'),
+      },
+    });
+    expect(reply.status).toBe(401);
   });
 
   it('a body of exactly the limit is read', async () => {
@@ -376,5 +418,154 @@ describe('HTTP', () => {
       headers: { 'x-github-event': 'push', 'x-hub-signature-256': `sha256=${sig}` },
     });
     expect(reply.status).toBe(202);
+  });
+});
+
+describe('what a request may cost before its signature is checked', () => {
+  const LIMITS = { maxInFlight: 2, maxBufferedBytes: 3000, bodyTimeoutMs: 400, maxBodyBytes: 2000 };
+  let small: Server;
+  let url = '';
+  let gateLogs: { msg: string; fields: Record<string, unknown> }[] = [];
+
+  beforeAll(async () => {
+    const handler = createWebhookHandler({
+      webhooks: [
+        { name: 'github', type: 'github', secret: Buffer.from(SECRET) },
+        { name: 'gitlab', type: 'gitlab', secret: Buffer.from(SECRET) },
+        { name: 'ci', type: 'generic', secret: Buffer.from(SECRET) },
+      ],
+      apps: () => apps,
+      trigger: () => undefined,
+      log: (_level, msg, fields) => gateLogs.push({ msg, fields }),
+      ...LIMITS,
+    });
+    small = createServer((req, res) => void handler(req, res));
+    await new Promise<void>((resolve) => small.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(small.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    small.closeAllConnections();
+    await new Promise((resolve) => small.close(resolve));
+  });
+  beforeEach(() => {
+    gateLogs = [];
+  });
+
+  const head = (path: string, length: number, headers: Record<string, string>) =>
+    `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: ${length}\r\n` +
+    Object.entries(headers)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('') +
+    '\r\n';
+  const wrongSig = { 'x-github-event': 'push', 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` };
+
+  /** A connection that sends its headers and `part` of a body, then nothing. */
+  function slow(length: number, part = 'x'): { closed: Promise<string>; socket: ReturnType<typeof connect> } {
+    const { port } = new URL(url);
+    const socket = connect(Number(port), '127.0.0.1');
+    let got = '';
+    socket.on('data', (d: Buffer) => (got += d.toString()));
+    socket.on('error', () => undefined);
+    const closed = new Promise<string>((resolve) => socket.on('close', () => resolve(got)));
+    socket.write(head('/webhook/github', length, wrongSig) + part);
+    return { closed, socket };
+  }
+
+  it('refuses a request without a signature, or with a wrong GitLab token, before reading its body', async () => {
+    // Each declares a body it never sends: only an answer without reading explains a close.
+    const noSig = await rawRequest(url, head('/webhook/github', 1000, { 'x-github-event': 'push' }));
+    expect(noSig).toMatch(/^HTTP\/1.1 401 .*missing X-Hub-Signature-256 header/s);
+    const badSig = await rawRequest(
+      url,
+      head('/webhook/github', 1000, { 'x-hub-signature-256': 'sha1=abc' }),
+    );
+    expect(badSig).toMatch(/^HTTP\/1.1 401 .*malformed X-Hub-Signature-256 header/s);
+    const gitlab = await rawRequest(url, head('/webhook/gitlab', 1000, { 'x-gitlab-token': 'wrong' }));
+    expect(gitlab).toMatch(/^HTTP\/1.1 401 .*token does not match/s);
+    const old = signGeneric(SECRET, '{}', Date.now() - 10 * 60_000);
+    const replay = await rawRequest(url, head('/webhook/ci', 2, old));
+    expect(replay).toMatch(/^HTTP\/1.1 401 .*more than 5 minutes/s);
+    const tooBig = await rawRequest(url, head('/webhook/github', 2001, wrongSig));
+    expect(tooBig).toMatch(/^HTTP\/1.1 413 /);
+    const unknown = await rawRequest(url, head('/webhook/nope', 1000, wrongSig));
+    expect(unknown).toMatch(/^HTTP\/1.1 404 /);
+  });
+
+  it('answers 503 with Retry-After beyond the requests in flight, 408 to a slow body, then serves again', async () => {
+    const t0 = performance.now();
+    const a = slow(100);
+    const b = slow(100);
+    await new Promise((r) => setTimeout(r, 50));
+    const third = await rawRequest(url, head('/webhook/github', 100, wrongSig) + 'x');
+    expect(third).toMatch(/^HTTP\/1.1 503 /);
+    expect(third).toMatch(/retry-after: 10/i);
+    expect(third).toContain('too many webhook requests at once');
+    const [ra, rb] = await Promise.all([a.closed, b.closed]);
+    const elapsed = performance.now() - t0;
+    for (const r of [ra, rb]) expect(r).toMatch(/^HTTP\/1.1 408 .*did not arrive within 0.4 s/s);
+    expect(elapsed).toBeGreaterThan(350);
+    expect(elapsed).toBeLessThan(1_500);
+    const body = githubPush('refs/heads/main');
+    const good = await fetch(`${url}/webhook/github`, {
+      method: 'POST',
+      body,
+      headers: { 'x-github-event': 'push', 'x-hub-signature-256': signGithub(SECRET, body) },
+    });
+    expect(good.status).toBe(202);
+    expect(gateLogs.map((l) => l.msg)).toEqual([
+      'webhook rejected: too many requests at once',
+      'webhook rejected: body too slow',
+      'webhook rejected: body too slow',
+      'webhook push',
+    ]);
+  });
+
+  it('answers 503 when the declared bytes in flight would pass the limit; small bodies still pass', async () => {
+    const big = slow(2000);
+    await new Promise((r) => setTimeout(r, 50));
+    const second = await rawRequest(url, head('/webhook/github', 1500, wrongSig));
+    expect(second).toMatch(/^HTTP\/1.1 503 /);
+    expect(gateLogs[0]?.fields).toMatchObject({ limit: 'bytes', inFlight: 1, bufferedBytes: 2000 });
+    const body = JSON.stringify({ repo: REPO, ref: 'main' });
+    const reply = await fetch(`${url}/webhook/ci`, {
+      method: 'POST',
+      body,
+      headers: signGeneric(SECRET, body),
+    });
+    expect(reply.status).toBe(202);
+    big.socket.destroy();
+    await big.closed;
+  });
+
+  it('gives the slot back when a client goes away mid-body, and when a request is done', async () => {
+    for (let i = 0; i < 5; i++) {
+      const gone = slow(100);
+      await new Promise((r) => setTimeout(r, 10));
+      gone.socket.destroy();
+      await gone.closed;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 6; i++) {
+      const body = JSON.stringify({ repo: REPO, ref: 'main' });
+      const reply = await fetch(`${url}/webhook/ci`, {
+        method: 'POST',
+        body,
+        headers: signGeneric(SECRET, body),
+      });
+      expect(reply.status).toBe(202);
+    }
+  });
+
+  it('logs a flood of rejections a few times a minute, not once per request', async () => {
+    const held = [slow(100), slow(100)];
+    await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 30; i++) {
+      expect(await rawRequest(url, head('/webhook/github', 100, wrongSig))).toMatch(/^HTTP\/1.1 503 /);
+    }
+    for (const h of held) h.socket.destroy();
+    await Promise.all(held.map((h) => h.closed));
+    const lines = gateLogs.filter((l) => l.msg === 'webhook rejected: too many requests at once');
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.length).toBeLessThanOrEqual(10);
   });
 });
