@@ -156,7 +156,7 @@ Examples:
         flags,
         'diff',
         { progress: flags.output === 'text' },
-        async ({ app, loaded, sha, conn, plan, endProgress }) => {
+        async ({ app, loaded, sha, target, endProgress }) => {
           let range: Range | undefined;
           if (flags.base) {
             const base = await loadCommit({ ...app, source: { ...app.source, ref: flags.base } });
@@ -166,12 +166,7 @@ Examples:
             };
           }
           const previews = await previewCommit({
-            ...conn,
-            plan,
-            commit: sha,
-            app: app.name,
-            source: app.sourceId,
-            namespace: app.destination.namespace,
+            ...target,
             ignore: app.settings.ignore,
             prune: app.settings.prune,
             adopt: app.settings.adopt,

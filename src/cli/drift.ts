@@ -115,15 +115,8 @@ Examples:
         flags,
         'drift',
         { progress: flags.output === 'text' },
-        async ({ app, loaded, sha, conn, plan, endProgress }) => {
-          const results = await reportDrift({
-            ...conn,
-            plan,
-            app: app.name,
-            source: app.sourceId,
-            namespace: app.destination.namespace,
-            ignore: app.settings.ignore,
-          });
+        async ({ app, loaded, sha, target, endProgress }) => {
+          const results = await reportDrift({ ...target, ignore: app.settings.ignore });
           endProgress();
           const out =
             flags.output === 'json'

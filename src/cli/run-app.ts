@@ -16,6 +16,14 @@ export interface AppRun {
   sha: string;
   conn: Connection;
   plan: PlannedObject[];
+  /** What every stage takes: the connection, the plan, the commit and the app's identity. */
+  target: Connection & {
+    plan: PlannedObject[];
+    commit: string;
+    app: string;
+    source: string;
+    namespace: string;
+  };
   /** Clears the progress line: call before printing. */
   endProgress: () => void;
 }
@@ -40,12 +48,22 @@ export async function runApp<T>(
     const progress = terminalProgress(opts.progress);
     const conn = { ...base, onProgress: progress.report };
     const plan = planFor(app, loaded, conn);
+    const sha = loaded.snapshot.commit.sha;
+    const target = {
+      ...conn,
+      plan,
+      commit: sha,
+      app: app.name,
+      source: app.sourceId,
+      namespace: app.destination.namespace,
+    };
     return await work({
       app,
       loaded,
-      sha: loaded.snapshot.commit.sha,
+      sha,
       conn,
       plan,
+      target,
       endProgress: () => progress.end(),
     });
   } finally {

@@ -48,7 +48,7 @@ export async function runSync(flags: SyncFlags): Promise<void> {
     flags,
     'sync',
     { progress: flags.output === 'text' },
-    async ({ app, loaded, sha, conn, plan, endProgress }) => {
+    async ({ app, loaded, sha, conn, target, endProgress }) => {
       if (app.mode === 'report')
         throw new UsageError(
           `app ${app.name} is in report mode (sync.mode: report in ${flags.config}): sync would write`,
@@ -62,12 +62,7 @@ export async function runSync(flags: SyncFlags): Promise<void> {
       try {
         await recoverIntents(log, conn, app.name, app.destination.namespace);
         outcome = await applyAudited({
-          ...conn,
-          plan,
-          commit: sha,
-          app: app.name,
-          source: app.sourceId,
-          namespace: app.destination.namespace,
+          ...target,
           settings: app.settings,
           log,
           commitInfo: loaded.snapshot.commit,
