@@ -232,7 +232,10 @@ export class AppRunner {
         version: this.d.tracker.version(),
         now: Date.now(),
       };
-      if (errors.length === 0 && canSkipEvaluation(this.settled, tick)) {
+      // A refused newer commit does not change what is converged; an unreachable source (or
+      // the end of that) changes the state to report, so that tick evaluates.
+      const unsettling = errors.some((k) => k !== 'commit') || this.st.state === 'degraded';
+      if (!unsettling && canSkipEvaluation(this.settled, tick)) {
         result = this.settled!.result;
         metrics.recordSkippedEvaluation(app.name);
         return;
