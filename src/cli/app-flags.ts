@@ -47,7 +47,7 @@ export function addAppFlags(cmd: Command): Command {
     )
     .option(
       '--app <name>',
-      'app name, recorded in the tether.dev/app label and the inventory; with --config, which app to run (default: from --path, else the repository name)',
+      'app name, recorded in the tether.dev/app label and the inventory; with --config, which app to run (default: derived from the repository and --path, e.g. shop-3fa2b1c9)',
     )
     .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context to use')
