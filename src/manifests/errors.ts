@@ -1,15 +1,19 @@
 import { TetherError } from '../errors.ts';
+import { escapeName } from '../util/escape.ts';
 import { shortSha } from '../util/sha.ts';
 import type { SourceLocation } from './types.ts';
 
+/** `path/file.yaml:LINE:COLUMN`, the file name escaped (see escapeName). */
 export function formatLocation(loc: SourceLocation): string {
-  return `${loc.file}:${loc.line}:${loc.column}`;
+  return `${escapeName(loc.file)}:${loc.line}:${loc.column}`;
 }
 
 /**
  * One problem in one place of a commit. The message reads
  * `path/file.yaml:LINE:COLUMN (commit abc1234): what is wrong`; `hint` says what to do.
- * Subclasses name the kind of failure so callers can tell them apart.
+ * Subclasses name the kind of failure so callers can tell them apart. The message is one
+ * line: control characters of the detail and hint (a file name, a renderer's output) are
+ * escaped, so that nothing from the repository can drive a terminal or forge a line.
  */
 export class ManifestError extends TetherError {
   readonly location: SourceLocation;
@@ -22,10 +26,14 @@ export class ManifestError extends TetherError {
     detail: string,
     options: { hint: string; cause?: unknown },
   ) {
-    super(`${formatLocation(location)} (commit ${shortSha(commit)}): ${detail}`, options);
+    const safeDetail = escapeName(detail);
+    super(`${formatLocation(location)} (commit ${shortSha(commit)}): ${safeDetail}`, {
+      ...options,
+      hint: escapeName(options.hint),
+    });
     this.location = location;
     this.commit = commit;
-    this.detail = detail;
+    this.detail = safeDetail;
   }
 }
 

@@ -1,3 +1,4 @@
+import { escapeName } from '../util/escape.ts';
 import type { ObjectId } from './types.ts';
 
 /** Stable map key: 'group/kind/namespace/name' (the version is not part of an object's identity). */
@@ -5,11 +6,14 @@ export function objectKey(id: ObjectId): string {
   return `${id.group}/${id.kind}/${id.namespace}/${id.name}`;
 }
 
-/** Human form: 'apps/v1 Deployment shop/web', 'v1 Namespace shop'. */
+/**
+ * Human form: 'apps/v1 Deployment shop/web', 'v1 Namespace shop'. Escaped (see escapeName):
+ * a custom resource's name may hold any character but '/' and '%'.
+ */
 export function formatId(id: ObjectId): string {
   const apiVersion = id.group === '' ? id.version : `${id.group}/${id.version}`;
   const name = id.namespace === '' ? id.name : `${id.namespace}/${id.name}`;
-  return `${apiVersion} ${id.kind} ${name}`;
+  return escapeName(`${apiVersion} ${id.kind} ${name}`);
 }
 
 export function splitApiVersion(apiVersion: string): { group: string; version: string } | undefined {

@@ -6,6 +6,8 @@ export { objectKey, formatId } from './identity.ts';
 export { DEFAULT_LIMITS } from './limits.ts';
 export { canonicalJson, digestOf } from './canonical.ts';
 export { CONFIG_HASH_ANNOTATION } from './config-hash.ts';
+export { secretMasker, maskError, noMasking, type Masker } from './secret-masking.ts';
+export { formatLocation } from './errors.ts';
 export {
   ManifestErrors,
   ManifestError,

@@ -16,6 +16,7 @@ import { formatId, objectKey } from './identity.ts';
 import { formatBytes, resolveLimits } from './limits.ts';
 import { locateOffset } from './locate.ts';
 import { parseFile } from './parse.ts';
+import { maskError, secretMasker } from './secret-masking.ts';
 import type { ParsedDocument, ParsedFile } from './parse.ts';
 import type { PathSegment } from './path.ts';
 import type { AliasTargets } from './to-json.ts';
@@ -47,14 +48,15 @@ interface Candidate {
 
 /**
  * Parses, validates and identifies every manifest of a commit. Throws ManifestErrors with
- * every problem found; returns objects sorted by file path, then position in the file.
+ * every problem found, Secret values masked (errors quote manifest content: see
+ * secret-masking.ts); returns objects sorted by file path, then position in the file.
  */
 export function loadManifests(files: SourceFile[], opts: LoadOptions): Manifest[] {
   const { manifests, errors } = collectManifests(
     files.filter((f) => isManifestPath(f.path)),
     opts,
   );
-  if (errors.length > 0) throw new ManifestErrors(opts.commit, errors);
+  if (errors.length > 0) throw maskError(new ManifestErrors(opts.commit, errors), secretMasker(files));
   return manifests;
 }
 

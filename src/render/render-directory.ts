@@ -1,6 +1,7 @@
 import { join, posix } from 'node:path';
 import { ManifestError, ManifestErrors, RenderError } from '../manifests/errors.ts';
 import { isManifestPath, collectManifests } from '../manifests/load.ts';
+import { maskError, secretMasker } from '../manifests/secret-masking.ts';
 import { commandArgv } from './command.ts';
 import { dirOf, findRenderDirs, readDeclaration } from './declaration.ts';
 import type { RenderDeclaration } from './declaration.ts';
@@ -45,13 +46,22 @@ export function renderedFileName(decl: RenderDeclaration): string {
  * kustomization can reach `../base`) into a fresh private temp directory and runs the
  * renderer there with a clean environment (PATH, and HOME in the temp directory), a timeout
  * and an output cap. Returns the output as one synthetic file. Throws RenderError or
- * RenderDeclarationError.
+ * RenderDeclarationError, with the Secret values of `files` masked (the renderer's stderr
+ * quotes what it could not read, a secretGenerator literal for one).
  */
 export async function renderDirectory(
   files: SourceFile[],
   dir: string,
   opts: RenderOptions,
 ): Promise<SourceFile[]> {
+  try {
+    return await render(files, dir, opts);
+  } catch (e) {
+    throw maskError(e, secretMasker(files));
+  }
+}
+
+async function render(files: SourceFile[], dir: string, opts: RenderOptions): Promise<SourceFile[]> {
   const normalizedDir = dir.replace(/^\.\/?/, '').replace(/\/+$/, '');
   let decl = opts.declaration;
   if (!decl) {
@@ -182,7 +192,8 @@ function lastLines(text: string, n: number): string {
  * rendered, every other manifest file under basePath is read as it is; files inside a
  * rendered directory are not also read plainly. All files given are copied for rendering,
  * so pass the whole tree if kustomizations reach outside basePath. Every render and
- * manifest error is reported together in one ManifestErrors.
+ * manifest error is reported together in one ManifestErrors, with the commit's Secret values
+ * masked (a renderer's stderr and YAML errors quote manifest content; see secret-masking.ts).
  */
 export async function loadManifestsWithRenderers(
   files: SourceFile[],
@@ -206,7 +217,7 @@ export async function loadManifestsWithRenderers(
       rendered.push(...(await renderDirectory(files, dir, { ...opts, declaration })));
     } catch (e) {
       if (e instanceof ManifestError) errors.push(e);
-      else throw e;
+      else throw maskError(e, secretMasker([...files, ...rendered]));
     }
   }
   const plain = inApp.filter(
@@ -214,6 +225,8 @@ export async function loadManifestsWithRenderers(
   );
   const result = collectManifests([...plain, ...rendered], opts, new Set(rendered.map((f) => f.path)));
   errors.push(...result.errors);
-  if (errors.length > 0) throw new ManifestErrors(opts.commit, errors);
+  // Renderer output holds the generated Secrets: their values are masked too.
+  if (errors.length > 0)
+    throw maskError(new ManifestErrors(opts.commit, errors), secretMasker([...files, ...rendered]));
   return result.manifests;
 }

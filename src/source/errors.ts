@@ -1,14 +1,27 @@
 // One error class per failure kind of the source layer. Messages name the repository with
-// credentials redacted (describe it with `redactUrl`), the ref or commit, and the file;
+// credentials redacted (SourceError applies `redactUrl`), the ref or commit, and the file;
 // hints say what to do. Nothing here ever carries a password or token.
-import { TetherError } from '../errors.ts';
+import { redactUrl, TetherError } from '../errors.ts';
+import { escapeName } from '../util/escape.ts';
 import { shortSha } from '../util/sha.ts';
 
 // Still exported here: src/source/index.ts re-exports this module.
 export { shortSha };
 
-/** Base of every error raised by `src/source`. */
-export class SourceError extends TetherError {}
+/**
+ * Base of every error raised by `src/source`. Its message and hint pass through redactUrl,
+ * whichever URL they quote (the transport's URL keeps a `?token=` query, for one), and are
+ * one line each: control characters (of a file or symlink name from the repository, of a
+ * server's answer) are escaped, so that none can drive a terminal or forge a line.
+ */
+export class SourceError extends TetherError {
+  constructor(message: string, options?: { hint?: string; cause?: unknown }) {
+    super(escapeName(redactUrl(message)), {
+      ...options,
+      ...(options?.hint === undefined ? {} : { hint: escapeName(redactUrl(options.hint)) }),
+    });
+  }
+}
 
 /** A SourceSpec that cannot work (bad URL, unreadable credentials file, bad option). */
 export class InvalidSourceError extends SourceError {}
