@@ -87,6 +87,9 @@ export interface AppRunnerDeps {
   verifyLease?: () => Promise<void>;
 }
 
+/** An API request unanswered this long makes /status say the app is degraded. */
+const HANGING_MS = 5_000;
+
 /** A reconcile that sent this many requests allocated enough to be worth a collection. */
 const BURST_REQUESTS = 100;
 
@@ -152,7 +155,22 @@ export class AppRunner {
     return this.d.app.name;
   }
 
+  /**
+   * The status as /status shows it. While a reconcile waits on the API server for more than
+   * HANGING_MS (etcd or the server frozen, a request that will only time out later), the app
+   * shows degraded with what it waits for, instead of the last result.
+   */
   status(): AppStatus {
+    const pending = this.running ? this.d.conn.client.oldestPending() : undefined;
+    if (pending && pending.waitingMs > HANGING_MS) {
+      const wait = `${pending.what} has waited ${Math.round(pending.waitingMs / 1000)}s for the API server`;
+      return {
+        ...this.st,
+        state: 'degraded',
+        lastError: `reconcile under way is stuck: ${wait}`,
+        errors: [...new Set([...this.st.errors, 'cluster' as const])],
+      };
+    }
     return { ...this.st };
   }
 
@@ -455,6 +473,8 @@ export class AppRunner {
     log.error({ err: message, trigger }, 'reconcile failed; retrying at the next interval');
     const decision = failureDecision(this.memory, message);
     // A reconcile stopped half way has had its completion record appended with what it wrote.
+    // Its intent stays open: the next apply reconcile completes it from what the cluster shows.
+    if (e instanceof ApplyInterruptedError) this.recovered = false;
     if (!decision.append || (e instanceof ApplyInterruptedError && !(e.cause instanceof AuditError))) return;
     this.memory = decision.memory;
     try {

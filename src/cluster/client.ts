@@ -55,6 +55,9 @@ export class KubeClient {
   private readonly timeoutMs: number;
   private auth: { headers: Record<string, string>; at: number } | undefined;
   private readonly counts = new Map<string, RequestCount>();
+  /** Requests waiting for an answer, by when they were sent (performance.now()). */
+  private readonly inFlight = new Map<number, { what: string; since: number }>();
+  private nextRequest = 0;
 
   private constructor(kc: Kubeconfig, options: ClientOptions, tls: TlsOptions) {
     this.kc = kc;
@@ -77,6 +80,12 @@ export class KubeClient {
     const client = new KubeClient(kc, options, tls);
     client.auth = { headers, at: Date.now() };
     return client;
+  }
+
+  /** The request that has waited longest for its answer, if any (a hung API server or etcd shows here). */
+  oldestPending(): { what: string; waitingMs: number } | undefined {
+    const first = this.inFlight.values().next().value;
+    return first ? { what: first.what, waitingMs: performance.now() - first.since } : undefined;
   }
 
   /** Requests made so far, by verb and dry-run (the agent exports these as metrics). */
@@ -114,6 +123,8 @@ export class KubeClient {
       headers['Content-Type'] = spec.contentType ?? 'application/json';
       headers['Content-Length'] = String(payload.length);
     }
+    const id = this.nextRequest++;
+    this.inFlight.set(id, { what: `${spec.method} ${url.pathname}`, since: performance.now() });
     const { status, body } = await new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
       const req = request(
         url,
@@ -135,7 +146,7 @@ export class KubeClient {
         ),
       );
       req.end(payload);
-    });
+    }).finally(() => this.inFlight.delete(id));
     const text = body.toString('utf8');
     let json: unknown;
     try {

@@ -2,8 +2,8 @@
  * The audit log as the write gate of apply mode: an intent record (the commit and the
  * objects about to change) appended and fsynced before the first write of a reconcile, a
  * completion record linked to it after (details.intent), and a completion that records the
- * writes made so far when the reconcile stops half way. No write happens when the intent
- * cannot be appended. An intent left without completion by a process that died is completed
+ * writes known to be made when the reconcile stops half way (leaving the intent open). No
+ * write happens when the intent cannot be appended. An intent left without completion by a process that died is completed
  * by the next reconcile as a `recovered` record naming what it found in the cluster.
  */
 import type { AuditInput, AuditLog, AuditRecord, AuditTrigger } from '../audit/index.ts';
@@ -122,9 +122,15 @@ export async function applyAudited(
       commitIsNew: true,
     });
     const wrote = record.objects.length > 0;
-    await input.log.append(
-      gate.complete({ ...record, result: wrote ? 'partial' : 'error', error: e.message }),
-    );
+    // What is known to be written; not the intent's completion: writes in flight when it
+    // stopped, or whose answers were lost, may have reached the cluster too. The intent stays
+    // open for the next reconcile to complete from what the cluster shows (recoverIntents).
+    await input.log.append({
+      ...record,
+      result: wrote ? 'partial' : 'error',
+      error: e.message,
+      details: { ...record.details, interrupted: gate.intent },
+    });
     throw e;
   }
 }

@@ -13,7 +13,7 @@
  *    the server committed), etcd frozen while idle, etcd SIGKILLed mid-apply.
  *
  * Each scenario has its own namespace, app, repository and audit log, and prints what it left
- * in the audit log ("[faults] ..."). Bugs found are `it.fails` steps named "BUG ..." with the
+ * in the audit log ("[faults] ..."). Bugs found were `it.fails` steps named "BUG ..." with the
  * cause in a comment above. FAULTS_KEEP=1 keeps each test's directory (agent and audit logs).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -581,14 +581,10 @@ describe('on a private control plane', () => {
         outcome = { sha, kc, auditLog: a.auditLog, N };
       });
 
-      // BUG (src/sync/write-ahead.ts applyAudited / src/sync/execute.ts applyCommit): when the
-      // reconcile stops half way (ApplyInterruptedError), the `partial` completion lists only
-      // the writes whose responses came back (run.done); a write that reached the server but
-      // whose response was lost (or had not yet arrived when the first error stopped the run)
-      // is in neither that record nor any later one: the completion closes the intent, so no
-      // `recovered` record ever checks the cluster for it, and the next reconcile finds the
-      // object unchanged and does not write it. The intent is the only trace ("planned").
-      it.fails('BUG write-ahead: every object written for the commit is in a record as written', () => {
+      // A write that reached the server but whose answer was lost (or came after the first
+      // error stopped the run) is not in the partial record: the intent stays open, and the
+      // next reconcile completes it with a recovered record from what the cluster shows.
+      it('every object written for the commit is in a record as written', () => {
         if (!outcome) throw new Error('the previous step did not finish');
         const written = writtenFor(readRecords(outcome.auditLog), outcome.sha);
         const missing = range(0, outcome.N).filter((n) => !written.has(n));
@@ -647,21 +643,16 @@ describe('on a private control plane', () => {
         }
       });
 
-      // BUG (src/cluster/client.ts timeout 60 s, src/agent/app-runner.ts): a request to an API
-      // server whose etcd is frozen hangs (the client's timeout is 60 s) and the reconcile with
-      // it, while /status keeps the previous reconcile's view: `in-sync`, errors [], lastError
-      // null, though lastSeenCommit is already the new commit and nothing of it is applied.
-      it.fails(
-        'BUG status: while etcd is frozen, the app is not reported in-sync without error once a reconcile needs the API',
-        () => {
-          const seen = samples.filter((s) => s.lastSeenCommit === next);
-          expect(seen.length).toBeGreaterThan(0);
-          expect(
-            seen.some((s) => s.state !== 'in-sync' || s.errors.length > 0 || s.lastError !== null),
-            `status while etcd was stopped: ${[...new Set(seen.map(brief))].join(' | ')}`,
-          ).toBe(true);
-        },
-      );
+      // A request to an API server whose etcd is frozen hangs until the client's timeout;
+      // while it waits (over 5 s), /status says degraded and what it waits for.
+      it('while etcd is frozen, the app is not reported in-sync without error once a reconcile needs the API', () => {
+        const seen = samples.filter((s) => s.lastSeenCommit === next);
+        expect(seen.length).toBeGreaterThan(0);
+        expect(
+          seen.some((s) => s.state !== 'in-sync' || s.errors.length > 0 || s.lastError !== null),
+          `status while etcd was stopped: ${[...new Set(seen.map(brief))].join(' | ')}`,
+        ).toBe(true);
+      });
     });
 
     it('etcd SIGKILLed mid-apply (agent frozen after write #10) and restarted: converges, verify passes, every object recorded', async () => {
