@@ -40,6 +40,7 @@ import {
 } from './decisions.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
+import { maskError, type Masker } from '../manifests/index.ts';
 
 export type { AppState } from './decisions.ts';
 
@@ -100,6 +101,8 @@ function jitter(ms: number): number {
 interface Loaded {
   commit: CommitInfo;
   plan: PlannedObject[];
+  /** The commit's Secret masker (its values only: the files are not kept). */
+  mask: Masker;
   /** Watches for the plan's kinds are up. */
   tracked: boolean;
 }
@@ -323,7 +326,7 @@ export class AppRunner {
     try {
       const loaded = await loadCommit(this.d.app, poll.sha);
       const plan = planFor(this.d.app, loaded, this.d.conn);
-      this.loaded = { commit: loaded.snapshot.commit, plan, tracked: false };
+      this.loaded = { commit: loaded.snapshot.commit, plan, tracked: false, mask: loaded.mask };
       this.refusedSha = undefined;
       this.refusedError = undefined;
       log.info({ objects: plan.length }, 'loaded new commit');
@@ -388,7 +391,11 @@ export class AppRunner {
     log: Logger,
   ): Promise<{ objects: ObjectResult[]; result: AuditResult }> {
     const { app, metrics } = this.d;
-    const conn = { ...this.d.conn, dryRuns: this.dryRuns };
+    const conn = {
+      ...this.d.conn,
+      dryRuns: this.dryRuns,
+      ...(this.loaded ? { mask: this.loaded.mask } : {}),
+    };
     const target = {
       ...conn,
       plan,
@@ -467,6 +474,7 @@ export class AppRunner {
   }
 
   private async fail(e: unknown, trigger: AuditTrigger, log: Logger): Promise<void> {
+    if (this.loaded) maskError(e, this.loaded.mask);
     const message = redactUrl(e instanceof Error ? e.message : String(e));
     this.st.state = 'error';
     this.st.lastError = message;

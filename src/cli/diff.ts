@@ -9,6 +9,7 @@ import { shortSha } from '../util/sha.ts';
 import { addAppFlags, type AppFlags } from './app-flags.ts';
 import { outputOption, useColor } from './common.ts';
 import { runApp } from './run-app.ts';
+import { escapeName } from '../util/escape.ts';
 
 interface DiffFlags extends AppFlags {
   base?: string;
@@ -58,7 +59,7 @@ function textOut(commit: string, previews: Preview[], range: Range | undefined):
       `range ${shortSha(range.baseSha)}..${shortSha(commit)} touched ${range.touched.length} object(s):`,
     );
     for (const t of range.touched)
-      out.push(`  ${t.change.padEnd(8)} ${formatId(t.manifest.id)}  (${t.manifest.source.file})`);
+      out.push(`  ${t.change.padEnd(8)} ${formatId(t.manifest.id)}  (${escapeName(t.manifest.source.file)})`);
   }
   for (const p of previews) {
     if (p.status === 'unchanged') continue;

@@ -5,6 +5,7 @@
 import { appendFileSync } from 'node:fs';
 import { formatId } from '../manifests/index.ts';
 import { differs, failed, type ObjectResult } from '../sync/outcome.ts';
+import { escapeName } from '../util/escape.ts';
 
 /** Workflow-command escaping of a property value or message (GitHub's own rules). */
 function escapeData(s: string): string {
@@ -20,7 +21,7 @@ export function annotations(results: ObjectResult[]): string[] {
     .map((r) => {
       const level = failed(r.status) ? 'error' : 'warning';
       const props = [
-        ...(r.source ? [`file=${escapeProperty(r.source.file)}`, `line=${r.source.line}`] : []),
+        ...(r.source ? [`file=${escapeProperty(escapeName(r.source.file))}`, `line=${r.source.line}`] : []),
         `title=${escapeProperty(`${r.status}: ${formatId(r.id)}`)}`,
       ];
       const detail = r.fields

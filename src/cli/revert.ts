@@ -4,6 +4,7 @@ import { describeSource, readSnapshot, revertCommit } from '../source/index.ts';
 import { shortSha } from '../util/sha.ts';
 import { outputOption } from './common.ts';
 import { UsageError } from './output.ts';
+import { escapeName } from '../util/escape.ts';
 
 interface RevertFlags {
   repo?: string;
@@ -79,7 +80,7 @@ Examples:
       }
       process.stdout.write(`${result.sha} reverts ${shortSha(sha)} on ${describeSource(spec)}\n`);
       if (reverted) process.stdout.write(`  ${reverted.message.split('\n')[0]}\n`);
-      for (const f of result.files) process.stdout.write(`  ${f.action.padEnd(8)} ${f.path}\n`);
+      for (const f of result.files) process.stdout.write(`  ${f.action.padEnd(8)} ${escapeName(f.path)}\n`);
       process.stdout.write(
         result.pushed
           ? 'pushed: the agent applies it at its next poll (or webhook)\n'

@@ -9,6 +9,7 @@ import { connect, loadCommit, planFor, type Connection, type LoadedCommit } from
 import type { PlannedObject } from '../sync/plan.ts';
 import { appFromCommand, type AppFlags } from './app-flags.ts';
 import { terminalProgress } from './progress.ts';
+import { maskError } from '../manifests/index.ts';
 
 export interface AppRun {
   app: App;
@@ -46,7 +47,7 @@ export async function runApp<T>(
         }
       : resolved.app;
     const progress = terminalProgress(opts.progress);
-    const conn = { ...base, onProgress: progress.report };
+    const conn = { ...base, onProgress: progress.report, mask: loaded.mask };
     const plan = planFor(app, loaded, conn);
     const sha = loaded.snapshot.commit.sha;
     const target = {
@@ -66,6 +67,9 @@ export async function runApp<T>(
       target,
       endProgress: () => progress.end(),
     });
+  } catch (e) {
+    // Whatever stops the command, its message may quote the commit's Secrets: mask them.
+    throw maskError(e, loaded.mask);
   } finally {
     base.client.close();
   }

@@ -39,7 +39,7 @@ export function describeSource(spec: SourceSpec): string {
       const u = new URL(spec.repo);
       u.username = '';
       u.password = '';
-      where = u.toString();
+      where = redactUrl(u.toString());
     } catch {
       where = redactUrl(spec.repo);
     }

@@ -29,6 +29,7 @@ import {
 import { evaluate, type Evaluation } from './evaluate.ts';
 import type { Connection } from './pipeline.ts';
 import type { PlannedObject } from './plan.ts';
+import { maskError } from '../manifests/index.ts';
 
 export type ApplyPolicy = 'normal' | 'create-only' | 'ignore';
 
@@ -102,6 +103,7 @@ export async function classify(
     };
   } catch (e) {
     if (!(e instanceof ApiStatusError)) throw e;
+    if (conn.mask) maskError(e, conn.mask);
     if (live && e.immutable) {
       const detail = `${e.detail} (an immutable field changed: allow delete-and-recreate with the annotation ${RECREATE_ANNOTATION}: "true" or --recreate)`;
       return {

@@ -7,6 +7,8 @@ import { TetherError } from '../errors.ts';
 import { formatId, type ObjectId, type SourceLocation } from '../manifests/index.ts';
 import { shortSha } from '../util/sha.ts';
 import type { ObjectResult } from './outcome.ts';
+import { formatLocation } from '../manifests/index.ts';
+import { escapeName } from '../util/escape.ts';
 
 /** Why one object failed: the API server refused it, or the cluster cannot take it. */
 export class ObjectError extends TetherError {
@@ -21,8 +23,8 @@ export class ObjectError extends TetherError {
     detail: string,
     options?: { cause?: unknown },
   ) {
-    const where = source ? `${source.file}:${source.line}:${source.column}: ` : '';
-    super(`${where}${formatId(id)}: ${detail}`, options);
+    const where = source ? `${formatLocation(source)}: ` : '';
+    super(`${where}${formatId(id)}: ${escapeName(detail)}`, options);
     this.id = id;
     this.source = source;
     this.detail = detail;

@@ -30,6 +30,7 @@ import type { Connection } from './pipeline.ts';
 import type { PlannedObject } from './plan.ts';
 import { checkPruneGuard } from './prune.ts';
 import { GateKeeper, OPEN_GATE, type PlannedWrite, type WriteGate } from './write-gate.ts';
+import { maskError } from '../manifests/index.ts';
 
 export interface SyncSettings {
   prune: boolean;
@@ -163,6 +164,7 @@ async function writeOne(input: Run, { planned: p, c }: Checked): Promise<ApplyRe
     return { ...result, status: conflict ? 'conflict' : e.live ? 'configured' : 'created', fields };
   } catch (err) {
     if (!(err instanceof ApiStatusError)) throw err;
+    if (input.mask) maskError(err, input.mask);
     const error = new ObjectRejectedError(id, p.manifest.source, err.detail, { cause: err });
     return { ...base, status: 'failed', message: error.message, error };
   }

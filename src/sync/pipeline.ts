@@ -11,10 +11,13 @@ import { loadManifestsWithRenderers } from '../render/index.ts';
 import { readSnapshot, type CommitInfo, type Snapshot } from '../source/index.ts';
 import type { App } from './app.ts';
 import { planApply, type PlannedObject } from './plan.ts';
+import { secretMasker, type Masker } from '../manifests/index.ts';
 
 export interface LoadedCommit {
   snapshot: Snapshot;
   manifests: Manifest[];
+  /** Hides the commit's Secret values in messages (API server refusals quote manifest content). */
+  mask: Masker;
 }
 
 /** Reads the commit's files under the app path (verifying its signature when required). */
@@ -39,7 +42,8 @@ export async function manifestsOf(app: App, snapshot: Snapshot): Promise<Manifes
 
 export async function loadCommit(app: App, sha?: string): Promise<LoadedCommit> {
   const snapshot = await readCommit(app, sha);
-  return { snapshot, manifests: await manifestsOf(app, snapshot) };
+  const manifests = await manifestsOf(app, snapshot);
+  return { snapshot, manifests, mask: secretMasker(snapshot.files, manifests) };
 }
 
 /** Commit metadata without the signature check, to describe a commit that was refused. */
@@ -60,6 +64,8 @@ export interface Connection {
   dryRuns?: DryRunCache;
   /** Told after each object of a long phase ('dry-run', 'apply'), for a terminal progress line. */
   onProgress?: (phase: string, done: number, total: number) => void;
+  /** The commit's Secret masker: API server refusals are masked before they become messages. */
+  mask?: Masker;
 }
 
 export async function connect(options: ClientOptions): Promise<Connection> {

@@ -13,6 +13,7 @@ import {
 } from '../contract.ts';
 import { digestOf, formatId, type Manifest } from '../manifests/index.ts';
 import { PlanErrors } from './errors.ts';
+import { formatLocation } from '../manifests/index.ts';
 
 export interface KindInfo {
   resource: string;
@@ -115,7 +116,7 @@ export function planApply(input: PlanInput): PlannedObject[] {
   const errors: string[] = [];
   const planned: PlannedObject[] = [];
   for (const m of manifests) {
-    const where = `${m.source.file}:${m.source.line}:${m.source.column}`;
+    const where = formatLocation(m.source);
     const { group, version, kind } = m.id;
     const known = lookup(group, version, kind);
     const crdScope = fromCrds.get(`${group}/${version}/${kind}`);
