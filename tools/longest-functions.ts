@@ -20,10 +20,11 @@ for (const file of files(dir)) {
   const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
   const visit = (node: ts.Node): void => {
     if (ts.isFunctionLike(node) && 'body' in node && node.body) {
+      const fn = node;
       const start = sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
       const end = sf.getLineAndCharacterOfPosition(node.getEnd()).line + 1;
       const name =
-        (node as ts.FunctionLikeDeclaration).name?.getText(sf) ??
+        fn.name?.getText(sf) ??
         (ts.isVariableDeclaration(node.parent) ? node.parent.name.getText(sf) : '(anonymous)');
       rows.push({ lines: end - start + 1, where: `${file}:${start} ${name}` });
     }
