@@ -89,121 +89,150 @@ export function createWebhookHandler(
   const reject = (msg: string, fields: Record<string, unknown>) =>
     limited(msg, (extra) => opts.log('warn', msg, { ...fields, ...extra }));
 
+  /** Answers a refusal (closing the connection) and logs it, a few times a minute per kind. */
+  const refuse = (res: ServerResponse, r: Refusal, fields: Record<string, unknown>): void => {
+    if (r.log) reject(r.log, { ...fields, ...r.logFields });
+    send(res, r.status, { error: r.error }, { close: true, ...(r.headers ? { headers: r.headers } : {}) });
+  };
+
   return async (req, res) => {
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
     const name = PATH.exec(pathname)?.[1];
     const hook = name === undefined ? undefined : byName.get(safeDecode(name));
     if (!hook) return send(res, 404, { error: `no webhook at ${pathname}` }, { close: true });
     const fields = { webhook: hook.name, type: hook.type, remote: req.socket.remoteAddress };
-    if (req.method !== 'POST')
-      return send(res, 405, { error: 'use POST' }, { close: true, headers: { allow: 'POST' } });
+    const checked = checkBeforeBody(req, hook, maxBytes);
+    if ('status' in checked) return refuse(res, checked, fields);
 
-    const declared = declaredLength(req);
-    if (!declared.ok) {
-      if (declared.reason === 'invalid')
-        return send(res, 400, { error: 'malformed Content-Length header' }, { close: true });
-      reject('webhook rejected: no Content-Length', { ...fields, reason: declared.reason });
-      return send(
+    const admitted = gate.admit(checked.length);
+    if (!admitted.ok)
+      return refuse(
         res,
-        411,
         {
-          error:
-            declared.reason === 'chunked'
-              ? 'a chunked body is not accepted: send the body with a Content-Length header'
-              : 'Content-Length required',
+          status: 503,
+          error: 'too many webhook requests at once; retry later',
+          headers: { 'retry-after': retryAfter },
+          log: 'webhook rejected: too many requests at once',
+          logFields: { limit: admitted.reason, inFlight: gate.inFlight, bufferedBytes: gate.bytes },
         },
-        { close: true },
+        fields,
       );
-    }
-    const length = declared.length;
-    if (length > maxBytes) {
-      reject('webhook body too large', { ...fields, maxBytes, declared: length });
-      return send(res, 413, { error: `body larger than ${maxBytes} bytes` }, { close: true });
-    }
-    const pre = precheck(hook.type, hook.secret, req.headers);
-    if (!pre.ok) {
-      reject('webhook rejected: bad signature', { ...fields, reason: pre.reason });
-      return send(res, 401, { error: `signature check failed: ${pre.reason}` }, { close: true });
-    }
-
-    const admitted = gate.admit(length);
-    if (!admitted.ok) {
-      reject('webhook rejected: too many requests at once', {
-        ...fields,
-        limit: admitted.reason,
-        inFlight: gate.inFlight,
-        bufferedBytes: gate.bytes,
-      });
-      return send(
-        res,
-        503,
-        { error: 'too many webhook requests at once; retry later' },
-        { close: true, headers: { 'retry-after': retryAfter } },
-      );
-    }
     try {
-      const read = await readBody(req, length, bodyTimeoutMs);
-      if (!read.ok) {
-        if (read.reason === 'aborted') return;
-        if (read.reason === 'timeout') {
-          reject('webhook rejected: body too slow', {
-            ...fields,
-            timeoutMs: bodyTimeoutMs,
-            declared: length,
-          });
-          return send(
-            res,
-            408,
-            { error: `the body did not arrive within ${bodyTimeoutMs / 1000} s` },
-            { close: true },
-          );
-        }
-        reject('webhook body too large', { ...fields, maxBytes, declared: length });
-        return send(res, 413, { error: 'body longer than its Content-Length' }, { close: true });
-      }
-      return handle(req, res, hook, read.body, fields);
+      const read = await readBody(req, checked.length, bodyTimeoutMs);
+      if (read.ok) return handle(opts, reject, req, res, hook, read.body, fields);
+      if (read.reason === 'aborted') return;
+      return refuse(
+        res,
+        read.reason === 'timeout'
+          ? {
+              status: 408,
+              error: `the body did not arrive within ${bodyTimeoutMs / 1000} s`,
+              log: 'webhook rejected: body too slow',
+              logFields: { timeoutMs: bodyTimeoutMs, declared: checked.length },
+            }
+          : {
+              status: 413,
+              error: 'body longer than its Content-Length',
+              log: 'webhook body too large',
+              logFields: { maxBytes, declared: checked.length },
+            },
+        fields,
+      );
     } finally {
       admitted.ticket.release();
     }
   };
+}
 
-  function handle(
-    req: IncomingMessage,
-    res: ServerResponse,
-    hook: WebhookEndpoint,
-    body: Buffer,
-    fields: Record<string, unknown>,
-  ): void {
-    const verified = verify(hook.type, hook.secret, req, body);
-    if (!verified.ok) {
-      reject('webhook rejected: bad signature', { ...fields, reason: verified.reason, bytes: body.length });
-      return send(res, 401, { error: `signature check failed: ${verified.reason}` });
-    }
-
-    try {
-      const event = parseEvent(hook.type, req.headers, body);
-      if (event.kind === 'ping') {
-        opts.log('info', 'webhook ping', fields);
-        return send(res, 200, { triggered: [] });
-      }
-      if (event.kind === 'ignored') {
-        opts.log('debug', 'webhook event ignored', { ...fields, event: event.event });
-        return send(res, 200, { triggered: [] });
-      }
-      const triggered = matchApps(opts.apps(), event.push);
-      opts.log('info', 'webhook push', { ...fields, ref: event.push.ref, triggered });
-      if (triggered.length === 0) return send(res, 200, { triggered });
-      opts.trigger(triggered, `webhook:${hook.name}`);
-      return send(res, 202, { triggered });
-    } catch (err) {
-      if (err instanceof WebhookPayloadError) {
-        opts.log('warn', 'webhook rejected: bad payload', { ...fields, reason: err.message });
-        return send(res, 400, { error: err.message });
-      }
-      opts.log('error', 'webhook handling failed', { ...fields, error: (err as Error).message });
-      return send(res, 500, { error: 'internal error' });
-    }
+/** A delivery whose body arrived: verify it, parse the event, trigger the apps it names. */
+function handle(
+  opts: WebhookHandlerOptions,
+  reject: (msg: string, fields: Record<string, unknown>) => void,
+  req: IncomingMessage,
+  res: ServerResponse,
+  hook: WebhookEndpoint,
+  body: Buffer,
+  fields: Record<string, unknown>,
+): void {
+  const verified = verify(hook.type, hook.secret, req, body);
+  if (!verified.ok) {
+    reject('webhook rejected: bad signature', { ...fields, reason: verified.reason, bytes: body.length });
+    return send(res, 401, { error: `signature check failed: ${verified.reason}` });
   }
+
+  try {
+    const event = parseEvent(hook.type, req.headers, body);
+    if (event.kind === 'ping') {
+      opts.log('info', 'webhook ping', fields);
+      return send(res, 200, { triggered: [] });
+    }
+    if (event.kind === 'ignored') {
+      opts.log('debug', 'webhook event ignored', { ...fields, event: event.event });
+      return send(res, 200, { triggered: [] });
+    }
+    const triggered = matchApps(opts.apps(), event.push);
+    opts.log('info', 'webhook push', { ...fields, ref: event.push.ref, triggered });
+    if (triggered.length === 0) return send(res, 200, { triggered });
+    opts.trigger(triggered, `webhook:${hook.name}`);
+    return send(res, 202, { triggered });
+  } catch (err) {
+    if (err instanceof WebhookPayloadError) {
+      opts.log('warn', 'webhook rejected: bad payload', { ...fields, reason: err.message });
+      return send(res, 400, { error: err.message });
+    }
+    opts.log('error', 'webhook handling failed', { ...fields, error: (err as Error).message });
+    return send(res, 500, { error: 'internal error' });
+  }
+}
+
+/** An answer that refuses a delivery, and its log line (none for plain protocol errors). */
+interface Refusal {
+  status: number;
+  error: string;
+  headers?: Record<string, string>;
+  log?: string;
+  logFields?: Record<string, unknown>;
+}
+
+/**
+ * What can be refused before a byte of the body is read, in this order: the method, the
+ * Content-Length (missing, chunked, malformed, too large), and the signature headers.
+ */
+function checkBeforeBody(
+  req: IncomingMessage,
+  hook: WebhookEndpoint,
+  maxBytes: number,
+): Refusal | { length: number } {
+  if (req.method !== 'POST') return { status: 405, error: 'use POST', headers: { allow: 'POST' } };
+  const declared = declaredLength(req);
+  if (!declared.ok) {
+    if (declared.reason === 'invalid') return { status: 400, error: 'malformed Content-Length header' };
+    return {
+      status: 411,
+      error:
+        declared.reason === 'chunked'
+          ? 'a chunked body is not accepted: send the body with a Content-Length header'
+          : 'Content-Length required',
+      log: 'webhook rejected: no Content-Length',
+      logFields: { reason: declared.reason },
+    };
+  }
+  if (declared.length > maxBytes)
+    return {
+      status: 413,
+      error: `body larger than ${maxBytes} bytes`,
+      log: 'webhook body too large',
+      logFields: { maxBytes, declared: declared.length },
+    };
+  const pre = precheck(hook.type, hook.secret, req.headers);
+  if (!pre.ok)
+    return {
+      status: 401,
+      error: `signature check failed: ${pre.reason}`,
+      log: 'webhook rejected: bad signature',
+      logFields: { reason: pre.reason },
+    };
+  return { length: declared.length };
 }
 
 /** The signature checks that need no body (GitLab's token is checked whole: it has none). */
