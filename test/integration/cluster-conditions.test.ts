@@ -21,6 +21,12 @@ describe('cluster conditions', () => {
     await git.close();
   });
 
+  /** `tether <command>` of the repository's app/ folder into `namespace` as app `app`. */
+  const run = (command: 'sync' | 'drift', namespace: string, app: string, ...extra: string[]) => {
+    const source = ['--repo', git.url('conditions'), '--path', 'app'];
+    return tether([command, ...source, '-n', namespace, '--app', app, ...extra]);
+  };
+
   it('says a namespace being deleted is the cluster state, and writes nothing', async () => {
     const ns = await createNamespace('dying');
     const live = await createNamespace('alive');
@@ -29,17 +35,7 @@ describe('cluster conditions', () => {
       repo.commit({
         'app/a.yaml': toYaml(configMap({ name: 'a', namespace: ns.name, data: { k: 'v' } })),
       });
-      const r = await tether([
-        'sync',
-        '--repo',
-        git.url('conditions'),
-        '--path',
-        'app',
-        '-n',
-        live.name,
-        '--app',
-        'dying',
-      ]);
+      const r = await run('sync', live.name, 'dying');
       expect(r.code).toBe(2);
       expect(r.stderr).toContain('cannot be applied to the cluster as it is now');
       expect(r.stderr).toMatch(
@@ -61,32 +57,10 @@ describe('cluster conditions', () => {
       repo.commit({
         'app/a.yaml': toYaml(configMap({ name: 'a', namespace: 'no-such-namespace-x1', data: { k: 'v' } })),
       });
-      const r = await tether([
-        'drift',
-        '--repo',
-        git.url('conditions'),
-        '--path',
-        'app',
-        '-n',
-        live.name,
-        '--app',
-        'missing-ns',
-        '-o',
-        'json',
-      ]);
+      const r = await run('drift', live.name, 'missing-ns', '-o', 'json');
       // drift reports a missing object in a missing namespace; sync says why it cannot apply.
       expect(r.code).toBe(1);
-      const s = await tether([
-        'sync',
-        '--repo',
-        git.url('conditions'),
-        '--path',
-        'app',
-        '-n',
-        live.name,
-        '--app',
-        'missing-ns',
-      ]);
+      const s = await run('sync', live.name, 'missing-ns');
       expect(s.code).toBe(2);
       expect(s.stderr).toMatch(/its namespace does not exist: create it/);
     } finally {

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitServer, type Repo } from '../support/git-server.ts';
 import { startAgent, waitFor } from '../support/agent.ts';
-import { createNamespace, kubectl, tether } from '../support/cluster.ts';
+import { createNamespace, jsonpath, kubectl, tether } from '../support/cluster.ts';
 import { configMap, deployment, secret, toYaml } from '../support/objects.ts';
 
 const deploymentYaml = (image: string) =>
@@ -108,17 +108,9 @@ describe('tether diff', () => {
     // Secret values never appear, in any output.
     expect(r.stdout).not.toContain('pass-123');
     expect(r.stdout).not.toContain('pass-456');
-    expect(
-      await kubectl([
-        '-n',
-        ns.name,
-        'get',
-        'deploy',
-        'web',
-        '-o',
-        'jsonpath={.spec.template.spec.containers[0].image}',
-      ]),
-    ).toBe('nginx:1.27');
+    expect(await jsonpath(ns.name, 'deploy', 'web', '{.spec.template.spec.containers[0].image}')).toBe(
+      'nginx:1.27',
+    );
     expect(await kubectl(['-n', ns.name, 'get', 'cm', '-o', 'name'])).toContain('configmap/legacy');
   });
 

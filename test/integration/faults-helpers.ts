@@ -9,7 +9,8 @@ import { execFile, type ChildProcess } from 'node:child_process';
 import { createServer, connect, type Socket } from 'node:net';
 import { existsSync, mkdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { launchAgent, sumMetric, type AgentProcess } from '../support/agent.ts';
+import { afterAll } from 'vitest';
+import { launchAgent, sumMetric, waitFor, type AgentProcess } from '../support/agent.ts';
 
 export interface AppStatus {
   name: string;
@@ -361,4 +362,56 @@ export function recoveryOverclaims(records: Rec[]): string[] {
     }
   });
   return out;
+}
+
+/**
+ * The state of a scenario whose steps go on from where the previous one left off: the first
+ * step `set`s it (and fills in its agent once started), later steps take it with `started()`,
+ * which throws if the first step did not get as far as the agent. After the last step the
+ * agent is SIGKILLed, then `cleanup` runs on whatever was set.
+ */
+export function scenarioState<T extends { agent?: FaultAgent }>(
+  cleanup: (state: T) => Promise<void> | void,
+): { set: (state: T) => T; started: () => T & { agent: FaultAgent } } {
+  let current: T | undefined;
+  afterAll(async () => {
+    await current?.agent?.stop('SIGKILL');
+    if (current) await cleanup(current);
+  });
+  return {
+    set: (state) => (current = state),
+    started: () => {
+      if (!current?.agent) throw new Error('the first step did not set the scenario up');
+      return { ...current, agent: current.agent };
+    },
+  };
+}
+
+/** Waits up to `ms` for the agent to apply `sha` (`what`), then up to 10 s for it to be in sync (`inSync`). */
+export async function appliedInSync(
+  agent: FaultAgent,
+  sha: string,
+  ms: number,
+  what: string,
+  inSync = 'in sync',
+): Promise<void> {
+  await waitFor(async () => (await agent.app()).lastAppliedCommit === sha, ms, what);
+  await waitFor(async () => (await agent.app()).state === 'in-sync', 10_000, inSync);
+}
+
+/**
+ * Waits for the agent to apply `sha`, then to be in sync (appliedInSync); the audit records
+ * then, and the `expected` objects that no record names as written for `sha`.
+ */
+export async function convergedOn(
+  agent: FaultAgent,
+  sha: string,
+  ms: number,
+  what: string,
+  expected: string[],
+): Promise<{ records: Rec[]; unrecorded: string[] }> {
+  await appliedInSync(agent, sha, ms, what);
+  const records = readRecords(agent.auditLog);
+  const written = writtenFor(records, sha);
+  return { records, unrecorded: expected.filter((n) => !written.has(n)) };
 }

@@ -27,8 +27,10 @@ import { startFaultCluster, type FaultCluster } from '../support/fault-cluster.t
 import { GitServer } from '../support/git-server.ts';
 import { configMap, deployment, toYaml } from '../support/objects.ts';
 import {
+  appliedInSync,
   appYaml,
   configMapValues,
+  convergedOn,
   danglingIntents,
   deathOf,
   headSeq,
@@ -36,6 +38,7 @@ import {
   kubectlAt,
   readRecords,
   recoveryOverclaims,
+  scenarioState,
   smallTmpfs,
   startFaultAgent,
   summarize,
@@ -193,26 +196,18 @@ describe.skipIf(process.getuid?.() !== 0)(
   'B: the audit log cannot be appended (its filesystem is full)',
   () => {
     const kc = () => kubeconfig();
-    let ctx:
-      | {
-          ns: Awaited<ReturnType<typeof createNamespace>>;
-          dir: string;
-          disk: Awaited<ReturnType<typeof smallTmpfs>>;
-          agent?: FaultAgent;
-          A: string;
-          B: string;
-          beforeFull: number;
-        }
-      | undefined;
-    const c = () => {
-      if (!ctx?.agent) throw new Error('the first step did not set the scenario up');
-      return { ...ctx, agent: ctx.agent };
-    };
-    afterAll(async () => {
-      await ctx?.agent?.stop('SIGKILL');
-      await ctx?.disk.unmount();
-      await ctx?.ns.cleanup();
-      if (ctx) removeDir(ctx.dir);
+    const scenario = scenarioState<{
+      ns: Awaited<ReturnType<typeof createNamespace>>;
+      dir: string;
+      disk: Awaited<ReturnType<typeof smallTmpfs>>;
+      agent?: FaultAgent;
+      A: string;
+      B: string;
+      beforeFull: number;
+    }>(async ({ disk, ns, dir }) => {
+      await disk.unmount();
+      await ns.cleanup();
+      removeDir(dir);
     });
 
     it('writes nothing to the cluster while no record can be appended, and /status and the metrics say why', async () => {
@@ -223,7 +218,7 @@ describe.skipIf(process.getuid?.() !== 0)(
       const repo = git.createRepo('auditfull');
       const apps = appYaml('auditfull', git.url('auditfull'), ns.name, kc());
       const A = repo.commit(cms(0, 10, 'a'), 'A: ten configmaps');
-      ctx = { ns, dir, disk, A, B: '', beforeFull: 0 };
+      const ctx = scenario.set({ ns, dir, disk, A, B: '', beforeFull: 0 });
       const a = await startFaultAgent({ dir, apps, auditLog: join(disk.dir, 'audit.jsonl') });
       ctx.agent = a;
       await waitFor(async () => (await a.app()).lastAppliedCommit === A, 30_000, 'A applied');
@@ -284,7 +279,7 @@ describe.skipIf(process.getuid?.() !== 0)(
     // waited for them to go stale (2 s, then 10 s), so each reconcile took ~10 s while the disk
     // was full, and the first append after space came back waited up to 10 s.
     it('reconciles keep their 1 s interval while appends fail (no lock file left behind)', async () => {
-      const { agent: a } = c();
+      const { agent: a } = scenario.started();
       const before = (await a.app()).reconciles;
       await sleep(5000);
       const done = (await a.app()).reconciles - before;
@@ -293,7 +288,7 @@ describe.skipIf(process.getuid?.() !== 0)(
     });
 
     it('with space again it resumes: applies the new commit, heals the edit, records both; verify passes', async () => {
-      const { agent: a, disk, ns, B, beforeFull } = c();
+      const { agent: a, disk, ns, B, beforeFull } = scenario.started();
       const t = Date.now();
       disk.free();
       await waitFor(
@@ -346,24 +341,16 @@ describe('on a private control plane', () => {
 
   // ------------------------------------------------------------------------------------------ C
   describe('C: Git down', () => {
-    let ctx:
-      | {
-          ns: string;
-          dir: string;
-          server: GitServer;
-          agent?: FaultAgent;
-          A: string;
-          beforeDown: number;
-        }
-      | undefined;
-    const c = () => {
-      if (!ctx?.agent) throw new Error('the first step did not set the scenario up');
-      return { ...ctx, agent: ctx.agent };
-    };
-    afterAll(async () => {
-      await ctx?.agent?.stop('SIGKILL');
-      await ctx?.server.close();
-      if (ctx) removeDir(ctx.dir);
+    const scenario = scenarioState<{
+      ns: string;
+      dir: string;
+      server: GitServer;
+      agent?: FaultAgent;
+      A: string;
+      beforeDown: number;
+    }>(async ({ server, dir }) => {
+      await server.close();
+      removeDir(dir);
     });
     const replicas = async (ns: string) =>
       Number(
@@ -390,11 +377,10 @@ describe('on a private control plane', () => {
         { 'app/web.yaml': toYaml(deployment({ name: 'web', replicas: 2 })), ...cms(0, 3, 'a') },
         'A: web and three configmaps',
       );
-      ctx = { ns, dir, server, A, beforeDown: 0 };
+      const ctx = scenario.set({ ns, dir, server, A, beforeDown: 0 });
       const a = await startFaultAgent({ dir, apps });
       ctx.agent = a;
-      await waitFor(async () => (await a.app()).lastAppliedCommit === A, 30_000, 'A applied');
-      await waitFor(async () => (await a.app()).state === 'in-sync', 10_000, 'in sync');
+      await appliedInSync(a, A, 30_000, 'A applied');
       ctx.beforeDown = headSeq(a.auditLog);
 
       await server.stop();
@@ -429,7 +415,7 @@ describe('on a private control plane', () => {
     // and returned before the state was recomputed: `degraded` and the stale "source
     // unreachable" lastError stayed until a watch event or the 10-minute resync.
     it('back to in-sync once Git answers again', async () => {
-      const { agent: a, server } = c();
+      const { agent: a, server } = scenario.started();
       await server.listen();
       await waitFor(async () => (await a.app()).errors.length === 0, 10_000, 'a clean poll');
       expect(await a.metric('tether_app_errors', { app: 'gitdown', kind: 'source' })).toBe(0);
@@ -453,6 +439,40 @@ describe('on a private control plane', () => {
       const agentKc = kubeconfigFor ? kubeconfigFor(dir) : kc;
       return { kc, ns, repo, sha, apps: appYaml(id, git.url(`${id}-${ns}`), ns, agentKc), dir };
     }
+
+    /** Runs `body` with the agent `start` gives, then SIGKILLs it and removes `dir`, whatever happened. */
+    async function withAgent(
+      dir: string,
+      start: () => Promise<FaultAgent>,
+      body: (agent: FaultAgent) => Promise<void>,
+    ): Promise<void> {
+      let agent: FaultAgent | undefined;
+      try {
+        agent = await start();
+        await body(agent);
+      } finally {
+        await agent?.stop('SIGKILL');
+        removeDir(dir);
+      }
+    }
+
+    /** setup(id, n) and an agent frozen after its write #10 (frozenMidApply), for `body`; see withAgent. */
+    async function frozenAfterWrite10(
+      id: string,
+      n: number,
+      body: (s: Awaited<ReturnType<typeof setup>> & { a: FaultAgent }) => Promise<void>,
+    ): Promise<void> {
+      const s = await setup(id, n);
+      await withAgent(
+        s.dir,
+        () => frozenMidApply(s.apps, s.dir, 10),
+        (a) => body({ ...s, a }),
+      );
+    }
+
+    /** The commit applied after the restart and the agent in sync (convergedOn every object), within 60 s. */
+    const convergedAfterRestart = (a: FaultAgent, sha: string, n: number) =>
+      convergedOn(a, sha, 60_000, 'the commit applied after the restart', range(0, n));
 
     function frozen(pid: number | undefined): boolean {
       try {
@@ -481,11 +501,7 @@ describe('on a private control plane', () => {
     it('kube-apiserver SIGKILLed mid-apply (agent frozen after write #10) and restarted: converges, verify passes', async () => {
       const fc = cluster();
       const N = 120;
-      const { kc, ns, sha, apps, dir } = await setup('apikill', N);
-      let agent: FaultAgent | undefined;
-      try {
-        const a = await frozenMidApply(apps, dir, 10);
-        agent = a;
+      await frozenAfterWrite10('apikill', N, async ({ a, kc, ns, sha }) => {
         await fc.apiserver.kill();
         a.proc.kill('SIGCONT');
         const { value: down } = await waitFor(
@@ -500,14 +516,7 @@ describe('on a private control plane', () => {
         const atDown = summarize(readRecords(a.auditLog));
         await sleep(1000);
         await fc.apiserver.restart();
-        await waitFor(
-          async () => (await a.app()).lastAppliedCommit === sha,
-          60_000,
-          'the commit applied after the restart',
-        );
-        await waitFor(async () => (await a.app()).state === 'in-sync', 10_000, 'in sync');
-        const records = readRecords(a.auditLog);
-        const unrecorded = range(0, N).filter((n) => !writtenFor(records, sha).has(n));
+        const { records, unrecorded } = await convergedAfterRestart(a, sha, N);
         log(
           `D1 apiserver killed after write #10: app ${brief(down)}; records then: ${atDown}; after: ${summarize(records)}; written but in no record: [${unrecorded.join(',')}]`,
         );
@@ -519,10 +528,7 @@ describe('on a private control plane', () => {
         expect(danglingIntents(records)).toEqual([]);
         // Every object is in a record as written unless its response was lost in the kill: that
         // race (1 run in 6 here) is the bug the next scenario reproduces every time.
-      } finally {
-        await agent?.stop('SIGKILL');
-        removeDir(dir);
-      }
+      });
     });
 
     describe('kube-apiserver SIGKILLed after committing writes whose responses never leave', () => {
@@ -562,14 +568,7 @@ describe('on a private control plane', () => {
         );
         const atDown = summarize(readRecords(a.auditLog));
         await fc.apiserver.restart();
-        await waitFor(
-          async () => (await a.app()).lastAppliedCommit === sha,
-          60_000,
-          'the commit applied after the restart',
-        );
-        await waitFor(async () => (await a.app()).state === 'in-sync', 10_000, 'in sync');
-        const records = readRecords(a.auditLog);
-        const unrecorded = range(0, N).filter((n) => !writtenFor(records, sha).has(n));
+        const { records, unrecorded } = await convergedAfterRestart(a, sha, N);
         log(
           `D1' ${reached} objects in the cluster when the server died; records then: ${atDown}; after: ${summarize(records)}; written but in no record: [${unrecorded.join(',')}]`,
         );
@@ -599,48 +598,46 @@ describe('on a private control plane', () => {
       it('a new commit is applied once etcd continues; verify passes', async () => {
         const fc = cluster();
         const { kc, repo, sha, apps, dir } = await setup('etcdstop', 3);
-        let agent: FaultAgent | undefined;
-        try {
-          const a = await startFaultAgent({ dir, apps });
-          agent = a;
-          await waitFor(async () => (await a.app()).lastAppliedCommit === sha, 30_000, 'applied');
-          await waitFor(async () => (await a.app()).state === 'in-sync', 10_000, 'in sync');
-          await sleep(2000);
+        await withAgent(
+          dir,
+          () => startFaultAgent({ dir, apps }),
+          async (a) => {
+            await appliedInSync(a, sha, 30_000, 'applied');
+            await sleep(2000);
 
-          await fc.etcd.stop();
-          try {
-            // A new commit: its reconcile needs the API (dry-runs, then writes).
-            next = repo.commit(cms(0, 1, 'v2'), 'change one');
-            samples = await sampleStatus(a, 10_000);
-          } finally {
-            await fc.etcd.cont();
-          }
-          const distinct = [
-            ...new Set(
-              samples.map((s) => `${s.lastSeenCommit === next ? 'new' : 'old'} commit seen: ${brief(s)}`),
-            ),
-          ];
-          log(`D2 etcd stopped 10 s: ${distinct.join(' | ')}`);
-          expect(
-            samples.some((s) => s.lastSeenCommit === next),
-            'the agent saw the new commit while etcd was stopped',
-          ).toBe(true);
-          await fc.ready();
-          const t = Date.now();
-          await waitFor(
-            async () => (await a.app()).lastAppliedCommit === next,
-            60_000,
-            'the new commit applied after SIGCONT',
-          );
-          await waitFor(async () => (await a.app()).state === 'in-sync', 10_000, 'in sync after SIGCONT');
-          log(
-            `D2 after SIGCONT: applied in ${Date.now() - t} ms; ${brief(await a.app())}; records: ${summarize(readRecords(a.auditLog))}`,
-          );
-          await expectAudited(a.auditLog, kc, next, { written: range(0, 1) });
-        } finally {
-          await agent?.stop('SIGKILL');
-          removeDir(dir);
-        }
+            await fc.etcd.stop();
+            try {
+              // A new commit: its reconcile needs the API (dry-runs, then writes).
+              next = repo.commit(cms(0, 1, 'v2'), 'change one');
+              samples = await sampleStatus(a, 10_000);
+            } finally {
+              await fc.etcd.cont();
+            }
+            const distinct = [
+              ...new Set(
+                samples.map((s) => `${s.lastSeenCommit === next ? 'new' : 'old'} commit seen: ${brief(s)}`),
+              ),
+            ];
+            log(`D2 etcd stopped 10 s: ${distinct.join(' | ')}`);
+            expect(
+              samples.some((s) => s.lastSeenCommit === next),
+              'the agent saw the new commit while etcd was stopped',
+            ).toBe(true);
+            await fc.ready();
+            const t = Date.now();
+            await appliedInSync(
+              a,
+              next,
+              60_000,
+              'the new commit applied after SIGCONT',
+              'in sync after SIGCONT',
+            );
+            log(
+              `D2 after SIGCONT: applied in ${Date.now() - t} ms; ${brief(await a.app())}; records: ${summarize(readRecords(a.auditLog))}`,
+            );
+            await expectAudited(a.auditLog, kc, next, { written: range(0, 1) });
+          },
+        );
       });
 
       // A request to an API server whose etcd is frozen hangs until the client's timeout;
@@ -658,33 +655,21 @@ describe('on a private control plane', () => {
     it('etcd SIGKILLed mid-apply (agent frozen after write #10) and restarted: converges, verify passes, every object recorded', async () => {
       const fc = cluster();
       const N = 120;
-      const { kc, ns, sha, apps, dir } = await setup('etcdkill', N);
-      let agent: FaultAgent | undefined;
-      try {
-        const a = await frozenMidApply(apps, dir, 10);
-        agent = a;
+      await frozenAfterWrite10('etcdkill', N, async ({ a, kc, ns, sha }) => {
         await fc.etcd.kill();
         a.proc.kill('SIGCONT');
         const during = await sampleStatus(a, 3000, 500);
         const atDown = summarize(readRecords(a.auditLog));
         await fc.etcd.restart();
         await fc.ready();
-        await waitFor(
-          async () => (await a.app()).lastAppliedCommit === sha,
-          90_000,
-          'the commit applied after etcd is back',
-        );
-        await waitFor(async () => (await a.app()).state === 'in-sync', 10_000, 'in sync');
+        await appliedInSync(a, sha, 90_000, 'the commit applied after etcd is back');
         log(
           `D3 etcd killed after write #10: app ${[...new Set(during.map(brief))].join(' | ')}; records then: ${atDown || '(intent only)'}; after: ${summarize(readRecords(a.auditLog))}`,
         );
         const live = await configMapValues(kc, ns);
         expect(live.size).toBe(N);
         await expectAudited(a.auditLog, kc, sha, { written: range(0, N) });
-      } finally {
-        await agent?.stop('SIGKILL');
-        removeDir(dir);
-      }
+      });
     });
   });
 });

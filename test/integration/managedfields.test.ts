@@ -49,16 +49,8 @@ describe('managedFields from the real API server', () => {
   });
 
   afterAll(async () => {
-    await kubectl([
-      '-n',
-      ns.name,
-      'patch',
-      'deployment',
-      'web',
-      '--type=json',
-      '-p',
-      '[{"op":"remove","path":"/metadata/finalizers"}]',
-    ]);
+    const noFinalizers = '[{"op":"remove","path":"/metadata/finalizers"}]';
+    await kubectl(['-n', ns.name, 'patch', 'deployment', 'web', '--type=json', '-p', noFinalizers]);
     await ns.cleanup();
   });
 

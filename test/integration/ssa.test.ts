@@ -4,7 +4,14 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GitServer, type Repo } from '../support/git-server.ts';
-import { createNamespace, kubectl, kubectlJson, tether, type CliResult } from '../support/cluster.ts';
+import {
+  createNamespace,
+  jsonpath,
+  kubectl,
+  kubectlJson,
+  tether,
+  type CliResult,
+} from '../support/cluster.ts';
 import { configMap, deployment, octal, service, toYaml } from '../support/objects.ts';
 
 interface DriftJson {
@@ -55,6 +62,9 @@ const deploymentYaml = (name: string, opts: Parameters<typeof webDeployment>[1] 
 
 const configMapYaml = (name: string, value: string, annotations?: Record<string, string>) =>
   toYaml(configMap({ name, annotations, data: { key: value } }));
+/** A file `<name>.yaml` per name, each a ConfigMap of that name with data.key = '1'. */
+const configMapFiles = (...names: string[]) =>
+  Object.fromEntries(names.map((name) => [`${name}.yaml`, configMapYaml(name, '1')]));
 
 describe('SSA engine', () => {
   let git: GitServer;
@@ -102,6 +112,12 @@ describe('SSA engine', () => {
   };
   const object = (d: DriftJson, kind: string, name: string) =>
     d.objects.find((o) => o.kind === kind && o.name === name)!;
+  /** `kubectl apply --server-side` of `yaml` as field manager `manager`, taking fields others own. */
+  const applyAs = (manager: string, yaml: string) =>
+    kubectl(
+      ['-n', ns.name, 'apply', '--server-side', `--field-manager=${manager}`, '--force-conflicts', '-f', '-'],
+      yaml,
+    );
 
   it('reports no drift right after a sync: defaults, quantities and octal modes are normalised by the server', async () => {
     commit({
@@ -168,19 +184,7 @@ describe('SSA engine', () => {
     commit({ 'web.yaml': deploymentYaml('web'), 'cm.yaml': configMapYaml('settings', 'v1') });
     await sync();
     const theirs = deploymentYaml('web', { image: 'nginx:1.28-platform' });
-    await kubectl(
-      [
-        '-n',
-        ns.name,
-        'apply',
-        '--server-side',
-        '--field-manager=platform-team',
-        '--force-conflicts',
-        '-f',
-        '-',
-      ],
-      theirs,
-    );
+    await applyAs('platform-team', theirs);
     commit({ 'cm.yaml': configMapYaml('settings', 'v2') });
     const { code, json } = await drift();
     expect(code).toBe(1);
@@ -197,49 +201,21 @@ describe('SSA engine', () => {
     expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/conflict\s+apps\/v1 Deployment \S+\/web .*platform-team/);
     expect(r.stdout).toMatch(/configured\s+v1 ConfigMap \S+\/settings/);
-    const image = await kubectl([
-      '-n',
-      ns.name,
-      'get',
-      'deploy',
-      'web',
-      '-o',
-      'jsonpath={.spec.template.spec.containers[0].image}',
-    ]);
+    const image = await jsonpath(ns.name, 'deploy', 'web', '{.spec.template.spec.containers[0].image}');
     expect(image).toBe('nginx:1.28-platform');
-    const cm = await kubectl(['-n', ns.name, 'get', 'cm', 'settings', '-o', 'jsonpath={.data.key}']);
+    const cm = await jsonpath(ns.name, 'cm', 'settings', '{.data.key}');
     expect(cm).toBe('v2');
   });
 
   it('takes a conflicting field over with conflict policy force, and says so', async () => {
     commit({ 'web.yaml': deploymentYaml('web') });
     await sync();
-    await kubectl(
-      [
-        '-n',
-        ns.name,
-        'apply',
-        '--server-side',
-        '--field-manager=platform-team',
-        '--force-conflicts',
-        '-f',
-        '-',
-      ],
-      deploymentYaml('web', { image: 'nginx:1.28-platform' }),
-    );
+    await applyAs('platform-team', deploymentYaml('web', { image: 'nginx:1.28-platform' }));
     const r = await sync(['--force']);
     expect(r.stdout).toMatch(
       /configured\s+apps\/v1 Deployment \S+\/web .*took over 1 field\(s\) from platform-team/,
     );
-    const image = await kubectl([
-      '-n',
-      ns.name,
-      'get',
-      'deploy',
-      'web',
-      '-o',
-      'jsonpath={.spec.template.spec.containers[0].image}',
-    ]);
+    const image = await jsonpath(ns.name, 'deploy', 'web', '{.spec.template.spec.containers[0].image}');
     expect(image).toBe('nginx:1.27');
     expect((await drift()).code).toBe(0);
   });
@@ -318,11 +294,7 @@ spec:
   });
 
   it('prunes exactly the objects of a deleted file, and nothing Tether never applied', async () => {
-    commit({
-      'a.yaml': configMapYaml('a', '1'),
-      'b.yaml': configMapYaml('b', '1'),
-      'c.yaml': configMapYaml('c', '1'),
-    });
+    commit(configMapFiles('a', 'b', 'c'));
     await sync(['--prune']);
     await kubectl(['-n', ns.name, 'create', 'configmap', 'hand-made', '--from-literal=x=y']);
     commit({ 'c.yaml': null });
@@ -336,7 +308,7 @@ spec:
   });
 
   it('reports an object removed from Git as orphaned when prune is off', async () => {
-    commit({ 'a.yaml': configMapYaml('a', '1'), 'b.yaml': configMapYaml('b', '1') });
+    commit(configMapFiles('a', 'b'));
     await sync();
     commit({ 'b.yaml': null });
     await sync();
@@ -346,7 +318,7 @@ spec:
   });
 
   it('writes and prunes nothing when a commit has a broken file or a failing dry-run', async () => {
-    commit({ 'a.yaml': configMapYaml('a', '1'), 'b.yaml': configMapYaml('b', '1') });
+    commit(configMapFiles('a', 'b'));
     await sync(['--prune']);
     commit({ 'b.yaml': null, 'a.yaml': configMapYaml('a', '2'), 'broken.yaml': 'kind: [unclosed\n' });
     let r = await tether(['sync', ...args(['--prune'])]);
@@ -358,15 +330,11 @@ spec:
     expect(r.stderr).toMatch(/broken\.yaml:1:1.*replicas/);
     const names = await kubectl(['-n', ns.name, 'get', 'cm', '-o', 'name']);
     expect(names).toContain('configmap/b');
-    expect(await kubectl(['-n', ns.name, 'get', 'cm', 'a', '-o', 'jsonpath={.data.key}'])).toBe('1');
+    expect(await jsonpath(ns.name, 'cm', 'a', '{.data.key}')).toBe('1');
   });
 
   it('refuses to prune more than half of the app unless allowed', async () => {
-    commit({
-      'a.yaml': configMapYaml('a', '1'),
-      'b.yaml': configMapYaml('b', '1'),
-      'c.yaml': configMapYaml('c', '1'),
-    });
+    commit(configMapFiles('a', 'b', 'c'));
     await sync(['--prune']);
     commit({ 'b.yaml': null, 'c.yaml': null });
     const refused = await tether(['sync', ...args(['--prune'])]);
@@ -399,21 +367,18 @@ spec:
     const refused = await tether(['sync', ...args()]);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/web\.yaml:1:1: .*immutable.*tether\.dev\/recreate/);
-    const uid = await kubectl(['-n', ns.name, 'get', 'deploy', 'web', '-o', 'jsonpath={.metadata.uid}']);
+    const uid = await jsonpath(ns.name, 'deploy', 'web', '{.metadata.uid}');
     commit({
       'web.yaml': deploymentYaml('web', { ...changed, annotations: { 'tether.dev/recreate': 'true' } }),
     });
     const r = await sync();
     expect(r.stdout).toMatch(/configured\s+apps\/v1 Deployment \S+\/web .*recreated/);
-    const after = await kubectl([
-      '-n',
+    const after = await jsonpath(
       ns.name,
-      'get',
       'deploy',
       'web',
-      '-o',
-      'jsonpath={.metadata.uid} {.spec.selector.matchLabels.app}',
-    ]);
+      '{.metadata.uid} {.spec.selector.matchLabels.app}',
+    );
     expect(after).not.toContain(uid);
     expect(after).toContain('web2');
   });
@@ -429,7 +394,7 @@ spec:
     await kubectl(['-n', ns.name, 'patch', 'cm', 'once', '--type=merge', '-p', '{"data":{"key":"by-hand"}}']);
     r = await sync();
     expect(r.stdout).toMatch(/skipped\s+v1 ConfigMap \S+\/once .*create-only/);
-    expect(await kubectl(['-n', ns.name, 'get', 'cm', 'once', '-o', 'jsonpath={.data.key}'])).toBe('by-hand');
+    expect(await jsonpath(ns.name, 'cm', 'once', '{.data.key}')).toBe('by-hand');
     expect(await kubectl(['-n', ns.name, 'get', 'cm', '-o', 'name'])).not.toContain('configmap/never');
   });
 });

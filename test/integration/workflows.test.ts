@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAuditLog } from '../../src/audit/index.ts';
 import { startAgent, waitFor } from '../support/agent.ts';
-import { createNamespace, kubectl, tether } from '../support/cluster.ts';
+import { createNamespace, jsonpath, kubectl, tether } from '../support/cluster.ts';
 import { GitServer } from '../support/git-server.ts';
 import { configMap, deployment, toYaml } from '../support/objects.ts';
 
@@ -110,28 +110,14 @@ describe('CI and rollback workflows', () => {
 `,
     });
     cleanups.push(() => agent.stop('SIGKILL'));
-    await waitFor(
-      async () => (await agent.status()).apps[0]!.lastAppliedCommit === good,
-      30_000,
-      'first apply',
-    );
+    const applied = (sha: string | undefined, ms: number, what: string) =>
+      waitFor(async () => (await agent.status()).apps[0]!.lastAppliedCommit === sha, ms, what);
+    await applied(good, 30_000, 'first apply');
     const bad = repo.commit({ 'app/web.yaml': deploymentYaml('web', 'nginx:broken', 0) }, 'a bad release');
-    await waitFor(
-      async () => (await agent.status()).apps[0]!.lastAppliedCommit === bad,
-      15_000,
-      'bad commit applied',
+    await applied(bad, 15_000, 'bad commit applied');
+    expect(await jsonpath(ns.name, 'deploy', 'web', '{.spec.template.spec.containers[0].image}')).toBe(
+      'nginx:broken',
     );
-    expect(
-      await kubectl([
-        '-n',
-        ns.name,
-        'get',
-        'deploy',
-        'web',
-        '-o',
-        'jsonpath={.spec.template.spec.containers[0].image}',
-      ]),
-    ).toBe('nginx:broken');
 
     const r = await tether(['revert', bad, '--repo', url, '--ref', 'main', '--push'], {
       GIT_AUTHOR_NAME: 'On Call',
@@ -144,21 +130,9 @@ describe('CI and rollback workflows', () => {
     expect(r.stdout).toContain('pushed');
     expect(r.stdout + r.stderr).not.toContain('ci-Pa55');
 
-    await waitFor(
-      async () => (await agent.status()).apps[0]!.lastAppliedCommit === revertSha,
-      15_000,
-      'revert applied',
-    );
+    await applied(revertSha, 15_000, 'revert applied');
     expect(
-      await kubectl([
-        '-n',
-        ns.name,
-        'get',
-        'deploy',
-        'web',
-        '-o',
-        'jsonpath={.spec.template.spec.containers[0].image} {.spec.replicas}',
-      ]),
+      await jsonpath(ns.name, 'deploy', 'web', '{.spec.template.spec.containers[0].image} {.spec.replicas}'),
     ).toBe('nginx:1.27 2');
 
     const records = await readAuditLog(agent.auditLog, { result: 'applied' });

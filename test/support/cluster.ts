@@ -24,6 +24,11 @@ export async function kubectlJson<T = Record<string, unknown>>(args: string[]): 
   return JSON.parse(await kubectl([...args, '-o', 'json', '--show-managed-fields'])) as T;
 }
 
+/** `kubectl -n <namespace> get <resource> <name> -o jsonpath=<path>`: fields of one live object, as text. */
+export function jsonpath(namespace: string, resource: string, name: string, path: string): Promise<string> {
+  return kubectl(['-n', namespace, 'get', resource, name, '-o', `jsonpath=${path}`]);
+}
+
 /** A fresh namespace with a unique name; delete it with the returned function. */
 export async function createNamespace(prefix = 't'): Promise<{ name: string; cleanup: () => Promise<void> }> {
   const name = `${prefix}-${randomBytes(4).toString('hex')}`;

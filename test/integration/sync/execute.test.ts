@@ -12,22 +12,19 @@ import {
   ObjectRejectedError,
   PruneGuardError,
 } from '../../../src/sync/errors.ts';
-import { applyCommit, type ApplyInput } from '../../../src/sync/execute.ts';
-import type { Connection } from '../../../src/sync/pipeline.ts';
-import type { PlannedObject } from '../../../src/sync/plan.ts';
+import { applyCommit } from '../../../src/sync/execute.ts';
 import { kubectl, kubectlJson } from '../../support/cluster.ts';
 import { configMap, deployment, service, toYaml } from '../../support/objects.ts';
 import {
+  applyInput,
+  cms,
   kubectlEdit,
   namesOf,
   newCommit,
   planOf,
-  sourceOf,
   requests,
-  settings,
   statuses,
   syncTestContext,
-  uniqueApp,
   writes,
 } from './helpers.ts';
 
@@ -44,15 +41,6 @@ interface LiveObject {
   spec?: { template: { spec: { containers: { image: string }[] } } };
 }
 
-function input(
-  conn: Connection,
-  plan: PlannedObject[],
-  opts: { commit: string; app: string; namespace: string },
-  overrides: Partial<ApplyInput['settings']> = {},
-): ApplyInput {
-  return { ...conn, plan, ...opts, source: sourceOf(opts.app), settings: settings(overrides) };
-}
-
 /** The ConfigMaps of the namespace that are not an inventory. */
 async function configMaps(ns: string): Promise<string[]> {
   return (await namesOf(ns, 'configmaps')).filter(
@@ -60,13 +48,9 @@ async function configMaps(ns: string): Promise<string[]> {
   );
 }
 
-const cms = (...names: string[]) => names.map((name) => configMap({ name, data: { key: name } }));
-
 describe('applyCommit', () => {
   it('creates, then reports unchanged without a write, then heals a kubectl edit', async () => {
-    const conn = t.conn();
-    const namespace = await t.namespace();
-    const app = uniqueApp('web');
+    const { conn, namespace, app } = await t.fresh('web');
     const commit = newCommit();
     const plan = planOf(
       conn,
@@ -78,7 +62,7 @@ describe('applyCommit', () => {
       },
       { namespace, app, commit },
     );
-    const run = input(conn, plan, { commit, app, namespace });
+    const run = applyInput(conn, plan, { commit, app, namespace });
 
     const first = await applyCommit(run);
     expect(statuses(first.results)).toEqual({
@@ -139,9 +123,7 @@ describe('applyCommit', () => {
   });
 
   it("leaves a field another server-side applier owns as 'conflict' under conflicts: report, and takes it with force", async () => {
-    const conn = t.conn();
-    const namespace = await t.namespace();
-    const app = uniqueApp('shared');
+    const { conn, namespace, app } = await t.fresh('shared');
     const commit = newCommit();
     const plan = planOf(
       conn,
@@ -152,9 +134,11 @@ describe('applyCommit', () => {
         commit,
       },
     );
-    expect(statuses((await applyCommit(input(conn, plan, { commit, app, namespace }))).results)).toEqual({
-      'ConfigMap/shared': 'created',
-    });
+    expect(statuses((await applyCommit(applyInput(conn, plan, { commit, app, namespace }))).results)).toEqual(
+      {
+        'ConfigMap/shared': 'created',
+      },
+    );
     await kubectl(
       ['apply', '--server-side', '--field-manager', 'other', '--force-conflicts', '-f', '-'],
       toYaml(configMap({ name: 'shared', namespace, data: { a: 'other' } })),
@@ -163,7 +147,7 @@ describe('applyCommit', () => {
     await kubectl(['-n', namespace, 'patch', 'configmap', 'shared', '-p', '{"data":{"b":"edited"}}']);
 
     const reported = await applyCommit(
-      input(conn, plan, { commit, app, namespace }, { conflicts: 'report' }),
+      applyInput(conn, plan, { commit, app, namespace }, { conflicts: 'report' }),
     );
     expect(statuses(reported.results)).toEqual({ 'ConfigMap/shared': 'conflict' });
     const r = reported.results[0]!;
@@ -182,12 +166,16 @@ describe('applyCommit', () => {
 
     // The conflict alone is no reason to write again.
     const patchesBefore = requests(conn, 'patch');
-    const again = await applyCommit(input(conn, plan, { commit, app, namespace }, { conflicts: 'report' }));
+    const again = await applyCommit(
+      applyInput(conn, plan, { commit, app, namespace }, { conflicts: 'report' }),
+    );
     expect(statuses(again.results)).toEqual({ 'ConfigMap/shared': 'conflict' });
     expect(again.results[0]!.fields).toEqual([]);
     expect(requests(conn, 'patch')).toBe(patchesBefore);
 
-    const forced = await applyCommit(input(conn, plan, { commit, app, namespace }, { conflicts: 'force' }));
+    const forced = await applyCommit(
+      applyInput(conn, plan, { commit, app, namespace }, { conflicts: 'force' }),
+    );
     expect(statuses(forced.results)).toEqual({ 'ConfigMap/shared': 'configured' });
     const f = forced.results[0]!;
     expect(f.message).toBe('took over 1 field(s) from other (conflict policy: force)');
@@ -202,9 +190,7 @@ describe('applyCommit', () => {
   });
 
   it('throws CommitRejectedError with typed ObjectErrors and writes nothing when objects fail their dry-run', async () => {
-    const conn = t.conn();
-    const namespace = await t.namespace();
-    const app = uniqueApp('bad');
+    const { conn, namespace, app } = await t.fresh('bad');
     const commit = newCommit();
     const text = toYaml(
       configMap({ name: 'fine', data: { a: '1' } }),
@@ -219,7 +205,7 @@ describe('applyCommit', () => {
     );
     const writesBefore = writes(conn);
 
-    const err = await applyCommit(input(conn, plan, { commit, app, namespace })).then(
+    const err = await applyCommit(applyInput(conn, plan, { commit, app, namespace })).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -254,19 +240,17 @@ describe('applyCommit', () => {
   });
 
   it('prunes exactly the object removed from the plan when prune is on, and keeps it in the inventory when off', async () => {
-    const conn = t.conn();
-    const namespace = await t.namespace();
-    const app = uniqueApp('prune');
+    const { conn, namespace, app } = await t.fresh('prune');
     await kubectl(['-n', namespace, 'create', 'configmap', 'bystander', '--from-literal=k=v']);
     const c1 = newCommit();
     const plan1 = planOf(conn, { 'cms.yaml': cms('a', 'b', 'c') }, { namespace, app, commit: c1 });
-    await applyCommit(input(conn, plan1, { commit: c1, app, namespace }, { prune: true }));
+    await applyCommit(applyInput(conn, plan1, { commit: c1, app, namespace }, { prune: true }));
     expect(await configMaps(namespace)).toEqual(['a', 'b', 'bystander', 'c']);
 
     // Prune off: c stays, and the inventory keeps it so that a later prune still finds it.
     const c2 = newCommit();
     const plan2 = planOf(conn, { 'cms.yaml': cms('a', 'b') }, { namespace, app, commit: c2 });
-    const kept = await applyCommit(input(conn, plan2, { commit: c2, app, namespace }, { prune: false }));
+    const kept = await applyCommit(applyInput(conn, plan2, { commit: c2, app, namespace }, { prune: false }));
     expect(statuses(kept.results)).toEqual({ 'ConfigMap/a': 'unchanged', 'ConfigMap/b': 'unchanged' });
     expect(kept.inventoryWritten).toBe(true);
     expect(kept.previousCommit).toBe(c1);
@@ -278,7 +262,9 @@ describe('applyCommit', () => {
     const c3 = newCommit();
     const plan3 = planOf(conn, { 'cms.yaml': cms('a', 'b') }, { namespace, app, commit: c3 });
     const deletesBefore = requests(conn, 'delete');
-    const pruned = await applyCommit(input(conn, plan3, { commit: c3, app, namespace }, { prune: true }));
+    const pruned = await applyCommit(
+      applyInput(conn, plan3, { commit: c3, app, namespace }, { prune: true }),
+    );
     expect(statuses(pruned.results)).toEqual({
       'ConfigMap/a': 'unchanged',
       'ConfigMap/b': 'unchanged',
@@ -299,23 +285,25 @@ describe('applyCommit', () => {
   });
 
   it('refuses with PruneGuardError to prune more than half of the inventory unless allowed', async () => {
-    const conn = t.conn();
-    const namespace = await t.namespace();
-    const app = uniqueApp('guard');
+    const { conn, namespace, app } = await t.fresh('guard');
     const c1 = newCommit();
     await applyCommit(
-      input(conn, planOf(conn, { 'cms.yaml': cms('a', 'b', 'c', 'd') }, { namespace, app, commit: c1 }), {
-        commit: c1,
-        app,
-        namespace,
-      }),
+      applyInput(
+        conn,
+        planOf(conn, { 'cms.yaml': cms('a', 'b', 'c', 'd') }, { namespace, app, commit: c1 }),
+        {
+          commit: c1,
+          app,
+          namespace,
+        },
+      ),
     );
 
     // 3 of 4: refused, nothing deleted, the inventory still the first commit's.
     const c2 = newCommit();
     const deletesBefore = requests(conn, 'delete');
     const err = await applyCommit(
-      input(
+      applyInput(
         conn,
         planOf(conn, { 'cms.yaml': cms('a') }, { namespace, app, commit: c2 }),
         { commit: c2, app, namespace },
@@ -335,7 +323,7 @@ describe('applyCommit', () => {
     // Exactly half (2 of 4) is allowed.
     const c3 = newCommit();
     const half = await applyCommit(
-      input(
+      applyInput(
         conn,
         planOf(conn, { 'cms.yaml': cms('a', 'b') }, { namespace, app, commit: c3 }),
         { commit: c3, app, namespace },
@@ -351,7 +339,7 @@ describe('applyCommit', () => {
     // 'e' was created before the guard stopped the prune: the error carries that write, so
     // that the audit record names it.
     const stopped = await applyCommit(
-      input(conn, plan4, { commit: c4, app, namespace }, { prune: true }),
+      applyInput(conn, plan4, { commit: c4, app, namespace }, { prune: true }),
     ).then(
       () => undefined,
       (e: unknown) => e,
@@ -363,7 +351,7 @@ describe('applyCommit', () => {
     ]);
     expect(await configMaps(namespace)).toEqual(['a', 'b', 'e']);
     const all = await applyCommit(
-      input(conn, plan4, { commit: c4, app, namespace }, { prune: true, allowMassPrune: true }),
+      applyInput(conn, plan4, { commit: c4, app, namespace }, { prune: true, allowMassPrune: true }),
     );
     expect(statuses(all.results)).toEqual({
       'ConfigMap/e': 'unchanged',

@@ -8,12 +8,21 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { applyObject, type KubeObject } from '../../../src/cluster/apply.ts';
+import type { IgnoreRule } from '../../../src/diff/ignore.ts';
 import { loadManifests, type SourceFile } from '../../../src/manifests/index.ts';
-import { DEFAULT_SETTINGS, type SyncSettings } from '../../../src/sync/execute.ts';
+import {
+  applyCommit,
+  DEFAULT_SETTINGS,
+  type ApplyInput,
+  type ApplyOutcome,
+  type SyncSettings,
+} from '../../../src/sync/execute.ts';
 import { connect, type Connection } from '../../../src/sync/pipeline.ts';
 import { planApply, type PlannedObject } from '../../../src/sync/plan.ts';
+import { previewCommit, type Preview } from '../../../src/sync/preview.ts';
+import { reportDrift, type ReportResult } from '../../../src/sync/report.ts';
 import { createNamespace, kubeconfig, kubectl } from '../../support/cluster.ts';
-import { toYaml } from '../../support/objects.ts';
+import { configMap, toYaml } from '../../support/objects.ts';
 
 const exec = promisify(execFile);
 
@@ -95,6 +104,51 @@ export function settings(overrides: Partial<SyncSettings> = {}): SyncSettings {
   return { ...DEFAULT_SETTINGS, ...overrides };
 }
 
+/** applyCommit's input for a plan of that commit, app and namespace (the app's source, default settings but `overrides`). */
+export function applyInput(
+  conn: Connection,
+  plan: PlannedObject[],
+  opts: PlanOptions,
+  overrides: Partial<SyncSettings> = {},
+): ApplyInput {
+  return { ...conn, plan, ...opts, source: sourceOf(opts.app), settings: settings(overrides) };
+}
+
+/** Plans the files as that commit (planOf) and applies the plan (applyCommit). */
+export function applyPlan(
+  conn: Connection,
+  files: Files,
+  opts: PlanOptions,
+  overrides: Partial<SyncSettings> = {},
+): Promise<ApplyOutcome> {
+  return applyCommit(applyInput(conn, planOf(conn, files, opts), opts, overrides));
+}
+
+/** previewCommit of a plan as that commit, app and namespace, with no ignore rules. */
+export function preview(
+  conn: Connection,
+  plan: PlannedObject[],
+  opts: PlanOptions,
+  prune = true,
+): Promise<Preview[]> {
+  return previewCommit({ ...conn, plan, ...opts, source: sourceOf(opts.app), ignore: [], prune });
+}
+
+/** reportDrift of a plan for that app and namespace. */
+export function report(
+  conn: Connection,
+  plan: PlannedObject[],
+  opts: { app: string; namespace: string },
+  ignore: IgnoreRule[] = [],
+): Promise<ReportResult[]> {
+  return reportDrift({ ...conn, plan, ...opts, source: sourceOf(opts.app), ignore });
+}
+
+/** ConfigMaps named so, each with data.key = its name. */
+export function cms(...names: string[]): ReturnType<typeof configMap>[] {
+  return names.map((name) => configMap({ name, data: { key: name } }));
+}
+
 /**
  * A real `kubectl edit` (field manager kubectl-edit, operation Update): the editor is sed,
  * run on the file kubectl opens.
@@ -112,6 +166,8 @@ export async function kubectlEdit(namespace: string, resource: string, sedScript
 export function syncTestContext(prefix: string): {
   conn: () => Connection;
   namespace: () => Promise<string>;
+  /** What a test starts from: the connection, a fresh namespace and a unique app name (uniqueApp(appPrefix)). */
+  fresh: (appPrefix: string) => Promise<{ conn: Connection; namespace: string; app: string }>;
 } {
   let conn: Connection | undefined;
   const cleanups: (() => Promise<void>)[] = [];
@@ -124,7 +180,7 @@ export function syncTestContext(prefix: string): {
   afterAll(() => {
     conn?.client.close();
   });
-  return {
+  const context = {
     conn: () => {
       if (!conn) throw new Error('no connection yet');
       return conn;
@@ -134,7 +190,12 @@ export function syncTestContext(prefix: string): {
       cleanups.push(ns.cleanup);
       return ns.name;
     },
+    fresh: async (appPrefix: string) => {
+      const c = context.conn();
+      return { conn: c, namespace: await context.namespace(), app: uniqueApp(appPrefix) };
+    },
   };
+  return context;
 }
 
 /** `Kind/name` -> status of each result, to compare a whole outcome at once. */

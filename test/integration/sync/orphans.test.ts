@@ -9,11 +9,13 @@ import { readInventory } from '../../../src/cluster/inventory.ts';
 import { applyCommit } from '../../../src/sync/execute.ts';
 import { findOrphans } from '../../../src/sync/orphans.ts';
 import { kubectl } from '../../support/cluster.ts';
-import { configMap, namespace as namespaceObject } from '../../support/objects.ts';
+import { namespace as namespaceObject } from '../../support/objects.ts';
 import {
+  applyInput,
+  applyPlan,
+  cms,
   newCommit,
   planOf,
-  settings,
   sourceOf,
   statuses,
   syncTestContext,
@@ -23,33 +25,17 @@ import {
 
 const t = syncTestContext('orphans');
 
-const cms = (...names: string[]) => names.map((name) => configMap({ name, data: { key: name } }));
-
 describe('findOrphans', () => {
   it('skips objects another app took over, a person unlabelled or deleted, in prune order', async () => {
-    const conn = t.conn();
-    const namespace = await t.namespace();
-    const app = uniqueApp('orphans');
+    const { conn, namespace, app } = await t.fresh('orphans');
     const other = uniqueApp('other');
     const extraNs = `orphans-extra-${randomBytes(4).toString('hex')}`;
     try {
-      const c1 = newCommit();
-      const first = await applyCommit({
-        ...conn,
-        plan: planOf(
-          conn,
-          {
-            'cms.yaml': cms('keep', 'taken', 'deleted', 'unlabelled', 'orphan'),
-            'ns.yaml': [namespaceObject({ name: extraNs })],
-          },
-          { namespace, app, commit: c1 },
-        ),
-        commit: c1,
-        app,
-        source: sourceOf(app),
-        namespace,
-        settings: settings(),
-      });
+      const all = {
+        'cms.yaml': cms('keep', 'taken', 'deleted', 'unlabelled', 'orphan'),
+        'ns.yaml': [namespaceObject({ name: extraNs })],
+      };
+      const first = await applyPlan(conn, all, { namespace, app, commit: newCommit() });
       expect(Object.values(statuses(first.results))).toEqual(Array(6).fill('created'));
 
       await kubectl([
@@ -64,13 +50,14 @@ describe('findOrphans', () => {
       await kubectl(['-n', namespace, 'label', 'configmap', 'unlabelled', 'tether.dev/app-']);
       await kubectl(['-n', namespace, 'delete', 'configmap', 'deleted']);
 
-      const c2 = newCommit();
-      const plan = planOf(conn, { 'cms.yaml': cms('keep') }, { namespace, app, commit: c2 });
+      const second = { namespace, app, commit: newCommit() };
+      const plan = planOf(conn, { 'cms.yaml': cms('keep') }, second);
       const inventory = await readInventory(conn, app, namespace);
       expect(inventory?.entries).toHaveLength(6);
 
       const writesBefore = writes(conn);
-      const orphans = await findOrphans(conn, inventory, plan, { name: app, source: sourceOf(app) });
+      const owner = { name: app, source: sourceOf(app) };
+      const orphans = await findOrphans(conn, inventory, plan, owner);
       // Namespaced objects first, the Namespace last (the reverse of the apply order).
       expect(orphans.map((o) => o.id)).toEqual([
         { group: '', version: 'v1', kind: 'ConfigMap', namespace, name: 'orphan' },
@@ -83,27 +70,12 @@ describe('findOrphans', () => {
       expect(writes(conn)).toBe(writesBefore);
 
       // No inventory (a first apply): no orphans. Everything still in the plan: none either.
-      expect(await findOrphans(conn, undefined, plan, { name: app, source: sourceOf(app) })).toEqual([]);
-      const whole = planOf(
-        conn,
-        {
-          'cms.yaml': cms('keep', 'taken', 'deleted', 'unlabelled', 'orphan'),
-          'ns.yaml': [namespaceObject({ name: extraNs })],
-        },
-        { namespace, app, commit: c2 },
-      );
-      expect(await findOrphans(conn, inventory, whole, { name: app, source: sourceOf(app) })).toEqual([]);
+      expect(await findOrphans(conn, undefined, plan, owner)).toEqual([]);
+      const whole = planOf(conn, all, second);
+      expect(await findOrphans(conn, inventory, whole, owner)).toEqual([]);
 
       // Prune deletes exactly the orphans: the taken-over and unlabelled objects stay.
-      const pruned = await applyCommit({
-        ...conn,
-        plan,
-        commit: c2,
-        app,
-        source: sourceOf(app),
-        namespace,
-        settings: settings({ prune: true }),
-      });
+      const pruned = await applyCommit(applyInput(conn, plan, second, { prune: true }));
       expect(statuses(pruned.results)).toEqual({
         'ConfigMap/keep': 'unchanged',
         'ConfigMap/orphan': 'pruned',

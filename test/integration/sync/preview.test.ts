@@ -5,18 +5,18 @@
 import { describe, expect, it } from 'vitest';
 import { CommitRejectedError, ObjectRejectedError } from '../../../src/sync/errors.ts';
 import { applyCommit } from '../../../src/sync/execute.ts';
-import { previewCommit, type Preview } from '../../../src/sync/preview.ts';
+import type { Preview } from '../../../src/sync/preview.ts';
 import { kubectl } from '../../support/cluster.ts';
 import { configMap, deployment, secret } from '../../support/objects.ts';
 import {
+  applyInput,
+  applyPlan,
   newCommit,
   planOf,
-  sourceOf,
+  preview,
   requests,
-  settings,
   statuses,
   syncTestContext,
-  uniqueApp,
   writes,
 } from './helpers.ts';
 
@@ -45,35 +45,24 @@ async function versions(namespace: string): Promise<Record<string, string>> {
 
 describe('previewCommit', () => {
   it('previews create, update, unchanged, delete and orphan with Secrets masked, and writes nothing', async () => {
-    const conn = t.conn();
-    const namespace = await t.namespace();
-    const app = uniqueApp('preview');
-    const c1 = newCommit();
-    await applyCommit({
-      ...conn,
-      plan: planOf(
-        conn,
-        {
-          'cms.yaml': [
-            configMap({ name: 'same', data: { k: 'v' } }),
-            configMap({ name: 'changed', data: { k: 'v1', keep: 'x' } }),
-            configMap({ name: 'gone', data: { k: 'v' } }),
-          ],
-          'secrets.yaml': [
-            secret({ name: 'creds', data: { password: b64('hunter2-old'), user: b64('admin') } }),
-            secret({ name: 'retired', data: { password: b64('retired-passw0rd') } }),
-          ],
-        },
-        { namespace, app, commit: c1 },
-      ),
-      commit: c1,
-      app,
-      source: sourceOf(app),
-      namespace,
-      settings: settings(),
-    });
+    const { conn, namespace, app } = await t.fresh('preview');
+    await applyPlan(
+      conn,
+      {
+        'cms.yaml': [
+          configMap({ name: 'same', data: { k: 'v' } }),
+          configMap({ name: 'changed', data: { k: 'v1', keep: 'x' } }),
+          configMap({ name: 'gone', data: { k: 'v' } }),
+        ],
+        'secrets.yaml': [
+          secret({ name: 'creds', data: { password: b64('hunter2-old'), user: b64('admin') } }),
+          secret({ name: 'retired', data: { password: b64('retired-passw0rd') } }),
+        ],
+      },
+      { namespace, app, commit: newCommit() },
+    );
 
-    const c2 = newCommit();
+    const second = { namespace, app, commit: newCommit() };
     const plan = planOf(
       conn,
       {
@@ -87,23 +76,14 @@ describe('previewCommit', () => {
           secret({ name: 'token', stringData: { token: 'sup3r-s3cret-token' } }),
         ],
       },
-      { namespace, app, commit: c2 },
+      second,
     );
     const before = await versions(namespace);
     const patchesBefore = requests(conn, 'patch');
     const writesBefore = writes(conn);
     const dryRunsBefore = requests(conn, 'patch', true);
 
-    const previews = await previewCommit({
-      ...conn,
-      plan,
-      commit: c2,
-      app,
-      source: sourceOf(app),
-      namespace,
-      ignore: [],
-      prune: true,
-    });
+    const previews = await preview(conn, plan, second);
     expect(statuses(previews)).toEqual({
       'ConfigMap/same': 'unchanged',
       'ConfigMap/changed': 'update',
@@ -171,16 +151,7 @@ describe('previewCommit', () => {
     }
 
     // Prune off: the same object is an orphan, kept.
-    const kept = await previewCommit({
-      ...conn,
-      plan,
-      commit: c2,
-      app,
-      source: sourceOf(app),
-      namespace,
-      ignore: [],
-      prune: false,
-    });
+    const kept = await preview(conn, plan, second, false);
     expect(statuses(kept)).toEqual({
       'ConfigMap/same': 'unchanged',
       'ConfigMap/changed': 'update',
@@ -216,25 +187,14 @@ describe('previewCommit', () => {
   });
 
   it('shows an imperative edit as an update back to Git naming its owner, and throws CommitRejectedError for a refused object', async () => {
-    const conn = t.conn();
-    const namespace = await t.namespace();
-    const app = uniqueApp('preview');
-    const commit = newCommit();
+    const { conn, namespace, app } = await t.fresh('preview');
+    const run = { namespace, app, commit: newCommit() };
     const web = deployment({ name: 'web', replicas: 2 });
-    const plan = planOf(conn, { 'web.yaml': [web] }, { namespace, app, commit });
-    await applyCommit({ ...conn, plan, commit, app, source: sourceOf(app), namespace, settings: settings() });
+    const plan = planOf(conn, { 'web.yaml': [web] }, run);
+    await applyCommit(applyInput(conn, plan, run));
     await kubectl(['-n', namespace, 'scale', 'deployment', 'web', '--replicas=6']);
 
-    const [p] = await previewCommit({
-      ...conn,
-      plan,
-      commit,
-      app,
-      source: sourceOf(app),
-      namespace,
-      ignore: [],
-      prune: true,
-    });
+    const [p] = await preview(conn, plan, run);
     expect(p!.status).toBe('update');
     expect(p!.change?.patch).toEqual([{ op: 'replace', path: '/spec/replicas', value: 2 }]);
     expect(p!.fields).toHaveLength(1);
@@ -247,16 +207,7 @@ describe('previewCommit', () => {
       { 'web.yaml': [web], 'broken.yaml': [deployment({ name: 'broken', replicas: -1 })] },
       { namespace, app, commit: newCommit() },
     );
-    const err = await previewCommit({
-      ...conn,
-      plan: bad,
-      commit,
-      app,
-      source: sourceOf(app),
-      namespace,
-      ignore: [],
-      prune: true,
-    }).then(
+    const err = await preview(conn, bad, run).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -273,61 +224,26 @@ describe('previewCommit', () => {
 
   // diff must not promise a deletion that sync will not do.
   it('does not preview as a deletion an orphan that tether.dev/prune: "false" keeps', async () => {
-    const conn = t.conn();
-    const namespace = await t.namespace();
-    const app = uniqueApp('preview');
-    const c1 = newCommit();
+    const { conn, namespace, app } = await t.fresh('preview');
     const keepMe = configMap({
       name: 'keep-me',
       annotations: { 'tether.dev/prune': 'false' },
       data: { k: 'v' },
     });
-    await applyCommit({
-      ...conn,
-      plan: planOf(
-        conn,
-        { 'cms.yaml': [configMap({ name: 'stays', data: { k: 'v' } }), keepMe] },
-        { namespace, app, commit: c1 },
-      ),
-      commit: c1,
-      app,
-      source: sourceOf(app),
-      namespace,
-      settings: settings(),
-    });
-    const c2 = newCommit();
-    const plan = planOf(
-      conn,
-      { 'cms.yaml': [configMap({ name: 'stays', data: { k: 'v' } })] },
-      { namespace, app, commit: c2 },
-    );
+    const stays = configMap({ name: 'stays', data: { k: 'v' } });
+    await applyPlan(conn, { 'cms.yaml': [stays, keepMe] }, { namespace, app, commit: newCommit() });
+    const second = { namespace, app, commit: newCommit() };
+    const plan = planOf(conn, { 'cms.yaml': [stays] }, second);
 
+    const said = await preview(conn, plan, second);
     // What sync does: keeps it.
-    const preview = await previewCommit({
-      ...conn,
-      plan,
-      commit: c2,
-      app,
-      source: sourceOf(app),
-      namespace,
-      ignore: [],
-      prune: true,
-    });
-    const applied = await applyCommit({
-      ...conn,
-      plan,
-      commit: c2,
-      app,
-      source: sourceOf(app),
-      namespace,
-      settings: settings({ prune: true }),
-    });
+    const applied = await applyCommit(applyInput(conn, plan, second, { prune: true }));
     expect(applied.results.find((r) => r.id.name === 'keep-me')?.status).toBe('skipped');
     expect(await kubectl(['-n', namespace, 'get', 'configmap', 'keep-me', '-o', 'name'])).toContain(
       'keep-me',
     );
     // What diff said sync would do.
-    expect(preview.find((p) => p.id.name === 'keep-me')).toMatchObject({
+    expect(said.find((p) => p.id.name === 'keep-me')).toMatchObject({
       status: 'orphan',
       message: 'not pruned: tether.dev/prune: "false"',
     });

@@ -6,20 +6,17 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ObjectRejectedError } from '../../../src/sync/errors.ts';
-import { applyCommit } from '../../../src/sync/execute.ts';
 import { CREATE_ONLY_REASON, IGNORED_REASON } from '../../../src/sync/outcome.ts';
-import { reportDrift } from '../../../src/sync/report.ts';
 import { kubectl, kubectlJson } from '../../support/cluster.ts';
 import { configMap, deployment, namespace as namespaceObject, toYaml } from '../../support/objects.ts';
 import {
+  applyPlan,
   newCommit,
   planOf,
-  sourceOf,
+  report,
   requests,
-  settings,
   statuses,
   syncTestContext,
-  uniqueApp,
   writes,
 } from './helpers.ts';
 
@@ -27,31 +24,20 @@ const t = syncTestContext('report');
 
 describe('reportDrift', () => {
   it('reports in-sync, drifted, missing, conflict, orphaned and error, and writes nothing', async () => {
-    const conn = t.conn();
-    const namespace = await t.namespace();
-    const app = uniqueApp('drift');
-    const c1 = newCommit();
+    const { conn, namespace, app } = await t.fresh('drift');
     const steady = configMap({ name: 'steady', data: { a: '1' } });
     const contested = configMap({ name: 'contested', data: { a: '1', b: '2' } });
     const web = deployment({ name: 'web', replicas: 1 });
-    const applied = await applyCommit({
-      ...conn,
-      plan: planOf(
-        conn,
-        {
-          'steady.yaml': [steady],
-          'contested.yaml': [contested],
-          'web.yaml': [web],
-          'leaving.yaml': [configMap({ name: 'leaving', data: { a: '1' } })],
-        },
-        { namespace, app, commit: c1 },
-      ),
-      commit: c1,
-      app,
-      source: sourceOf(app),
-      namespace,
-      settings: settings(),
-    });
+    const applied = await applyPlan(
+      conn,
+      {
+        'steady.yaml': [steady],
+        'contested.yaml': [contested],
+        'web.yaml': [web],
+        'leaving.yaml': [configMap({ name: 'leaving', data: { a: '1' } })],
+      },
+      { namespace, app, commit: newCommit() },
+    );
     expect(applied.inventoryWritten).toBe(true);
 
     await kubectl(['-n', namespace, 'scale', 'deployment', 'web', '--replicas=4']);
@@ -65,14 +51,13 @@ describe('reportDrift', () => {
       deployment({ name: 'broken', replicas: -1 }),
     );
     const brokenLine = brokenText.split('\n').indexOf('---') + 2;
-    const c2 = newCommit();
     const plan = planOf(
       conn,
       { 'steady.yaml': [steady], 'contested.yaml': [contested], 'web.yaml': [web], 'new.yaml': brokenText },
-      { namespace, app, commit: c2 },
+      { namespace, app, commit: newCommit() },
     );
     const writesBefore = writes(conn);
-    const results = await reportDrift({ ...conn, plan, app, source: sourceOf(app), namespace, ignore: [] });
+    const results = await report(conn, plan, { app, namespace });
 
     expect(statuses(results)).toEqual({
       'ConfigMap/steady': 'in-sync',
@@ -136,23 +121,12 @@ describe('reportDrift', () => {
   });
 
   it('reports ignored and create-only objects in sync, objects of a namespace the commit creates missing, and ignore rules end drift', async () => {
-    const conn = t.conn();
-    const namespace = await t.namespace();
-    const app = uniqueApp('quiet');
+    const { conn, namespace, app } = await t.fresh('quiet');
     const newNs = `report-new-${randomBytes(4).toString('hex')}`;
     await kubectl(['-n', namespace, 'create', 'configmap', 'seeded', '--from-literal=a=by-hand']);
     await kubectl(['-n', namespace, 'create', 'configmap', 'hands-off', '--from-literal=a=by-hand']);
-    const c1 = newCommit();
     const web = deployment({ name: 'web', replicas: 2 });
-    await applyCommit({
-      ...conn,
-      plan: planOf(conn, { 'web.yaml': [web] }, { namespace, app, commit: c1 }),
-      commit: c1,
-      app,
-      source: sourceOf(app),
-      namespace,
-      settings: settings(),
-    });
+    await applyPlan(conn, { 'web.yaml': [web] }, { namespace, app, commit: newCommit() });
     await kubectl(['-n', namespace, 'scale', 'deployment', 'web', '--replicas=5']);
 
     const plan = planOf(
@@ -175,14 +149,9 @@ describe('reportDrift', () => {
       { namespace, app, commit: newCommit() },
     );
     const dryRunsBefore = requests(conn, 'patch', true);
-    const results = await reportDrift({
-      ...conn,
-      plan,
-      app,
-      source: sourceOf(app),
-      namespace,
-      ignore: [{ paths: ['.spec.replicas'], kinds: ['Deployment'] }],
-    });
+    const results = await report(conn, plan, { app, namespace }, [
+      { paths: ['.spec.replicas'], kinds: ['Deployment'] },
+    ]);
     expect(statuses(results)).toEqual({
       'Deployment/web': 'in-sync',
       'ConfigMap/seeded': 'in-sync',
@@ -197,7 +166,7 @@ describe('reportDrift', () => {
     expect(requests(conn, 'patch', true)).toBe(dryRunsBefore + 2);
 
     // Without the ignore rule, the same scale is drift.
-    const without = await reportDrift({ ...conn, plan, app, source: sourceOf(app), namespace, ignore: [] });
+    const without = await report(conn, plan, { app, namespace });
     expect(without.find((r) => r.id.name === 'web')!.status).toBe('drifted');
     const live = await kubectlJson<{ data: Record<string, string> }>([
       '-n',

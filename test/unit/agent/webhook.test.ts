@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders, Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createWebhookHandler, signGeneric, signGithub } from '../../../src/agent/webhook.ts';
-import type { WebhookApp, WebhookLogLevel } from '../../../src/agent/webhook.ts';
+import type { WebhookApp, WebhookEndpoint, WebhookLogLevel } from '../../../src/agent/webhook.ts';
 
 const SECRET = 'It5-a-s3cret!';
 const REPO = 'https://git.example.com/org/deploy.git';
@@ -17,6 +17,33 @@ const apps: WebhookApp[] = [
   { name: 'other', repo: 'https://git.example.com/org/other.git', ref: 'main' },
 ];
 
+/** One webhook of each type, all with SECRET. */
+const webhooks = (): WebhookEndpoint[] => [
+  { name: 'github', type: 'github', secret: Buffer.from(SECRET) },
+  { name: 'gitlab', type: 'gitlab', secret: Buffer.from(SECRET) },
+  { name: 'ci', type: 'generic', secret: Buffer.from(SECRET) },
+];
+
+/** A server on a free local port that runs `handler`, and its base URL. */
+async function serve(
+  handler: ReturnType<typeof createWebhookHandler>,
+): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => void handler(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+async function close(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+}
+
+/** A signed push of main of REPO to the generic webhook. */
+function postCi(url: string): Promise<Response> {
+  const body = JSON.stringify({ repo: REPO, ref: 'main' });
+  return fetch(`${url}/webhook/ci`, { method: 'POST', body, headers: signGeneric(SECRET, body) });
+}
+
 let server: Server;
 let base = '';
 let triggers: { apps: string[]; reason: string }[] = [];
@@ -24,25 +51,16 @@ let logs: { level: WebhookLogLevel; msg: string; fields: Record<string, unknown>
 
 beforeAll(async () => {
   const handler = createWebhookHandler({
-    webhooks: [
-      { name: 'github', type: 'github', secret: Buffer.from(SECRET) },
-      { name: 'gitlab', type: 'gitlab', secret: Buffer.from(SECRET) },
-      { name: 'ci', type: 'generic', secret: Buffer.from(SECRET) },
-    ],
+    webhooks: webhooks(),
     apps: () => apps,
     trigger: (names, reason) => triggers.push({ apps: names, reason }),
     log: (level, msg, fields) => logs.push({ level, msg, fields }),
     maxBodyBytes: MAX,
   });
-  server = createServer((req, res) => void handler(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, url: base } = await serve(handler));
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => close(server));
 
 beforeEach(() => {
   triggers = [];
@@ -429,24 +447,15 @@ describe('what a request may cost before its signature is checked', () => {
 
   beforeAll(async () => {
     const handler = createWebhookHandler({
-      webhooks: [
-        { name: 'github', type: 'github', secret: Buffer.from(SECRET) },
-        { name: 'gitlab', type: 'gitlab', secret: Buffer.from(SECRET) },
-        { name: 'ci', type: 'generic', secret: Buffer.from(SECRET) },
-      ],
+      webhooks: webhooks(),
       apps: () => apps,
       trigger: () => undefined,
       log: (_level, msg, fields) => gateLogs.push({ msg, fields }),
       ...LIMITS,
     });
-    small = createServer((req, res) => void handler(req, res));
-    await new Promise<void>((resolve) => small.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(small.address() as AddressInfo).port}`;
+    ({ server: small, url } = await serve(handler));
   });
-  afterAll(async () => {
-    small.closeAllConnections();
-    await new Promise((resolve) => small.close(resolve));
-  });
+  afterAll(() => close(small));
   beforeEach(() => {
     gateLogs = [];
   });
@@ -526,13 +535,7 @@ describe('what a request may cost before its signature is checked', () => {
     const second = await rawRequest(url, head('/webhook/github', 1500, wrongSig));
     expect(second).toMatch(/^HTTP\/1.1 503 /);
     expect(gateLogs[0]?.fields).toMatchObject({ limit: 'bytes', inFlight: 1, bufferedBytes: 2000 });
-    const body = JSON.stringify({ repo: REPO, ref: 'main' });
-    const reply = await fetch(`${url}/webhook/ci`, {
-      method: 'POST',
-      body,
-      headers: signGeneric(SECRET, body),
-    });
-    expect(reply.status).toBe(202);
+    expect((await postCi(url)).status).toBe(202);
     big.socket.destroy();
     await big.closed;
   });
@@ -546,13 +549,7 @@ describe('what a request may cost before its signature is checked', () => {
     }
     await new Promise((r) => setTimeout(r, 20));
     for (let i = 0; i < 6; i++) {
-      const body = JSON.stringify({ repo: REPO, ref: 'main' });
-      const reply = await fetch(`${url}/webhook/ci`, {
-        method: 'POST',
-        body,
-        headers: signGeneric(SECRET, body),
-      });
-      expect(reply.status).toBe(202);
+      expect((await postCi(url)).status).toBe(202);
     }
   });
 

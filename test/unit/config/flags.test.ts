@@ -2,28 +2,12 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigFlagsError, appFromFlags, defaultAppName } from '../../../src/config/index.ts';
 import type { AppConfig } from '../../../src/config/index.ts';
+import { defaultApp } from './helpers.ts';
 
 describe('appFromFlags', () => {
   it('builds an app with the config-file defaults', () => {
-    expect(appFromFlags({ repo: 'https://git.example.com/org/deploy.git' })).toEqual<AppConfig>({
-      name: defaultAppName('https://git.example.com/org/deploy.git'),
-      source: {
-        repo: 'https://git.example.com/org/deploy.git',
-        path: '.',
-        intervalMs: 60_000,
-        exclude: [],
-        verify: { mode: 'off' },
-      },
-      destination: { namespace: 'default' },
-      sync: {
-        mode: 'apply',
-        prune: false,
-        conflicts: 'report',
-        pruneGuard: true,
-        suspend: false,
-        ignore: [],
-      },
-    });
+    const repo = 'https://git.example.com/org/deploy.git';
+    expect(appFromFlags({ repo })).toEqual<AppConfig>(defaultApp(defaultAppName(repo), repo));
   });
 
   it('takes every flag, and resolves a local repository against the working directory', () => {

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigErrors, parseConfig } from '../../../src/config/index.ts';
 import type { TetherConfig } from '../../../src/config/index.ts';
+import { defaultApp } from './helpers.ts';
 
 const fixtures = resolve(dirname(fileURLToPath(import.meta.url)), '../../fixtures/config');
 
@@ -98,28 +99,8 @@ describe('parseConfig: valid files', () => {
         leaseDurationSeconds: 15,
       },
       webhooks: [],
-      apps: [
-        {
-          name: 'shop',
-          // A local repository path is relative to the config file too.
-          source: {
-            repo: resolve(fixtures, '../repos/deploy'),
-            path: '.',
-            intervalMs: 60_000,
-            exclude: [],
-            verify: { mode: 'off' },
-          },
-          destination: { namespace: 'default' },
-          sync: {
-            mode: 'apply',
-            prune: false,
-            conflicts: 'report',
-            pruneGuard: true,
-            suspend: false,
-            ignore: [],
-          },
-        },
-      ],
+      // A local repository path is relative to the config file too.
+      apps: [defaultApp('shop', resolve(fixtures, '../repos/deploy'))],
     });
     expect(config.apps[0]?.source).not.toHaveProperty('ref');
   });
