@@ -795,7 +795,18 @@ describe('charts/tether on the real API server, as its ServiceAccount', () => {
   // test below then reads the app's lastError from /status instead of stderr.
   it('syncs examples-repo apps/shop with only the RBAC the chart grants', async () => {
     expect(saKubeconfig, 'the chart was applied').not.toBe('');
-    const args = ['sync', '--repo', git.url('deploy', creds), '--path', 'apps/shop', '-n', shopNs.name];
+    // The app the chart's agent runs: the same name, so agent and CLI are one app.
+    const args = [
+      'sync',
+      '--repo',
+      git.url('deploy', creds),
+      '--path',
+      'apps/shop',
+      '-n',
+      shopNs.name,
+      '--app',
+      'shop',
+    ];
     const env = { KUBECONFIG: saKubeconfig };
     const first = await tether([...args, '--kubeconfig', saKubeconfig], env);
     expect(first.code, first.stderr + first.stdout).toBe(0);
