@@ -2,16 +2,20 @@
 # Installs Tether for the action's steps and outputs the command to run it (`bin`).
 # VERSION empty: the action's own checkout ($ACTION_PATH), its runtime dependencies installed
 # once with npm ci. Otherwise an npm package spec (a tarball URL, a git URL or a path),
-# installed into $RUNNER_TEMP/tether.
+# unpacked into $RUNNER_TEMP/tether-package with its runtime dependencies.
 set -euo pipefail
 if [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 24 ]; then
   echo "::error title=tether::Tether needs Node.js 24 or newer, found $(node --version) (leave setup-node: true)"
   exit 2
 fi
 if [ -n "${VERSION:-}" ]; then
-  prefix="${RUNNER_TEMP:?}/tether"
-  npm install --prefix "$prefix" --omit=dev --no-audit --no-fund --loglevel=error "$VERSION"
-  bin="$(cd "$prefix" && realpath node_modules/.bin/tether)"
+  # Unpacked outside node_modules: Node strips TypeScript types only outside node_modules.
+  dir="${RUNNER_TEMP:?}/tether-package"
+  rm -rf "$dir" && mkdir -p "$dir"
+  tarball="$(cd "$dir" && npm pack --silent --loglevel=error "$VERSION" | tail -n 1)"
+  tar -xzf "$dir/$tarball" -C "$dir"
+  (cd "$dir/package" && npm install --omit=dev --no-audit --no-fund --no-package-lock --loglevel=error)
+  bin="$dir/package/bin/tether.js"
 else
   if [ ! -f "$ACTION_PATH/node_modules/commander/package.json" ]; then
     (cd "$ACTION_PATH" && npm ci --omit=dev --no-audit --no-fund --loglevel=error)
