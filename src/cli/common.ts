@@ -1,4 +1,6 @@
 /** Output and audit flags shared by the commands. */
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { AuditLog, type AuditInput } from '../audit/index.ts';
 
@@ -11,7 +13,20 @@ export function useColor(): boolean {
   return Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
 }
 
-export const DEFAULT_AUDIT_LOG = '.tether/audit.jsonl';
+/**
+ * Where the CLI commands keep their audit log unless --audit-log says otherwise: the XDG state
+ * directory ($XDG_STATE_HOME/tether/audit.jsonl, else ~/.local/state/tether/audit.jsonl), never
+ * the working directory, which is usually a Git checkout the log would end up committed into.
+ * Read from the environment when the command runs. The agent uses its config's auditLog.
+ */
+export function defaultAuditLog(env: NodeJS.ProcessEnv = process.env, home: () => string = homedir): string {
+  const state = env.XDG_STATE_HOME;
+  // The XDG spec: a relative path in the variable is invalid and is ignored.
+  const dir = state && isAbsolute(state) ? state : join(home(), '.local', 'state');
+  return join(dir, 'tether', 'audit.jsonl');
+}
+
+export const DEFAULT_AUDIT_LOG = defaultAuditLog();
 
 export function addAuditFlag(cmd: Command): Command {
   return cmd.option(

@@ -8,11 +8,13 @@ import { driftCommand } from './drift.ts';
 import { revertCommand } from './revert.ts';
 import { statusCommand } from './status.ts';
 import { syncCommand } from './sync.ts';
+import { clientVersion, versionCommand } from './version.ts';
 
 const program = new Command('tether')
   .description(
     'Keep Kubernetes clusters tethered to Git: server-side apply, drift with field owners, a commit-keyed audit log.',
   )
+  .version(clientVersion(), '-V, --version', 'print the client version (tether version adds the server)')
   .option('--debug', 'print stack traces on errors')
   .showHelpAfterError('(run with --help for usage)')
   .addHelpText(
@@ -33,13 +35,16 @@ Run tether <command> --help for the flags and examples of each command.`,
   .addCommand(agentCommand())
   .addCommand(auditCommand())
   .addCommand(statusCommand())
-  .addCommand(revertCommand());
+  .addCommand(revertCommand())
+  .addCommand(versionCommand());
 
 // Usage errors must not exit 1: for diff and drift, 1 means "differences found".
 const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
 for (const c of all(program)) c.exitOverride();
 
 try {
+  // `tether` alone is a request for help, not a usage error (commander would exit 1).
+  if (process.argv.length <= 2) program.help();
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) {
