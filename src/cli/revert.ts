@@ -1,6 +1,7 @@
 /** `tether revert <sha>`: rollback as a new commit that the agent then applies like any other. */
 import { Command } from 'commander';
 import { describeSource, readSnapshot, revertCommit } from '../source/index.ts';
+import { isRemote } from '../source/credentials.ts';
 import { shortSha } from '../util/sha.ts';
 import { outputOption } from './common.ts';
 import { UsageError } from './output.ts';
@@ -24,6 +25,32 @@ function parseAuthor(text: string): { name: string; email: string } {
   return { name: m[1]!, email: m[2]! };
 }
 
+/** Single-quotes `text` for a POSIX shell when it needs it. */
+function shellQuote(text: string): string {
+  return /^[A-Za-z0-9_./:@=+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The command that puts an unpushed revert on a branch of a local repository (the commit is
+ * only reachable by its sha there, and git's gc may prune it); undefined for a remote one,
+ * where the commit exists only in tether's cache.
+ */
+function branchCommand(repo: string, sha: string): string | undefined {
+  if (isRemote(repo)) return undefined;
+  return `git -C ${shellQuote(repo)} branch revert-${shortSha(sha)} ${sha}`;
+}
+
+function unpushedNote(repo: string, sha: string): string {
+  const command = branchCommand(repo, sha);
+  if (!command) {
+    return `not pushed: the revert is commit ${sha}, only in tether's cache; run again with --push to publish it\n`;
+  }
+  return (
+    `not pushed: the revert is commit ${sha}, not on any branch yet: ${command}\n` +
+    '  (or run again with --push to put it on the branch)\n'
+  );
+}
+
 export function revertCommand(): Command {
   return new Command('revert')
     .description(
@@ -32,14 +59,17 @@ export function revertCommand(): Command {
     .argument('<sha>', 'full 40-character sha of the commit to revert (git rev-parse <short> gives it)')
     .option('--repo <url|path>', 'Git repository: an https:// URL or a local path')
     .option('--ref <branch>', 'branch to put the revert on (default: the repository HEAD)')
-    .option('--push', 'push the revert commit (refused if the branch moved meanwhile)')
+    .option(
+      '--push',
+      'push the revert commit (refused if the branch moved meanwhile, or is checked out in a local repository)',
+    )
     .option(
       '--mainline <n>',
       'for a merge commit: the parent number to revert against (1 = the branch merged into)',
     )
     .option(
       '--author <"Name <email>">',
-      'author of the revert (default: GIT_AUTHOR_NAME and GIT_AUTHOR_EMAIL)',
+      'author of the revert (default: GIT_AUTHOR_NAME and GIT_AUTHOR_EMAIL, else git config user.name and user.email)',
     )
     .addOption(outputOption(['text', 'json']))
     .addHelpText(
@@ -73,8 +103,13 @@ Examples:
       const reverted = (await readSnapshot(spec, { sha: result.sha, path: '.' }).catch(() => undefined))
         ?.commit;
       if (flags.output === 'json') {
+        const reach = result.pushed ? {} : { branchCommand: branchCommand(flags.repo, result.sha) ?? null };
         process.stdout.write(
-          JSON.stringify({ revertOf: sha, ...result, message: reverted?.message ?? null }, null, 2) + '\n',
+          JSON.stringify(
+            { revertOf: sha, ...result, message: reverted?.message ?? null, ...reach },
+            null,
+            2,
+          ) + '\n',
         );
         return;
       }
@@ -84,7 +119,7 @@ Examples:
       process.stdout.write(
         result.pushed
           ? 'pushed: the agent applies it at its next poll (or webhook)\n'
-          : 'not pushed: run again with --push to publish it\n',
+          : unpushedNote(flags.repo, result.sha),
       );
     });
 }

@@ -29,7 +29,7 @@ import {
 } from './errors.ts';
 import { shortSha } from '../util/sha.ts';
 import { deepen, ensureCommit } from './fetch.ts';
-import { callRemote, descendsFrom } from './git-calls.ts';
+import { callRemote, configIdentity, descendsFrom, worktreeWithBranch } from './git-calls.ts';
 import { resolveLocal } from './local.ts';
 import { localRefFor, remoteContext, resolveRemote, type RemoteContext } from './remote.ts';
 import { isFullSha, type ResolvedRef } from './resolve.ts';
@@ -142,20 +142,43 @@ async function applyEdits(
   return writeTree({ fs, gitdir: store.gitdir, tree: [...entries.values()] });
 }
 
+/**
+ * Who the revert is by, as git decides it: what the caller gave, else the environment
+ * (`nameVar`/`emailVar`), else user.name and user.email from git config, else `fallback`.
+ */
 function identity(
   given: Identity | undefined,
   nameVar: string,
   emailVar: string,
+  configured: Identity | undefined,
   fallback?: Identity,
 ): Identity {
   if (given) return given;
   const name = process.env[nameVar];
   const email = process.env[emailVar];
   if (name && email) return { name, email };
+  if (configured) return configured;
   if (fallback) return fallback;
   throw new MissingIdentityError('no author for the revert commit', {
-    hint: `pass an author, or set ${nameVar} and ${emailVar}`,
+    hint: `pass an author, set user.name and user.email in git config (git config --global user.name "Jane Doe"), or set ${nameVar} and ${emailVar}`,
   });
+}
+
+/**
+ * Refuses a push to a local repository whose checked-out branch is `ref`, as git's
+ * receive.denyCurrentBranch does: moving the branch under a worktree leaves its files and
+ * index at the old tree, and the next commit there silently undoes the revert.
+ */
+async function refuseCheckedOut(repo: string, gitdir: string, ref: string): Promise<void> {
+  const worktree = await worktreeWithBranch(gitdir, ref);
+  if (worktree === undefined) return;
+  const name = ref.replace(/^refs\/heads\//, '');
+  throw new PushRejectedError(
+    `refusing to update the checked-out branch ${name} of ${repo} (worktree ${worktree}): its files and index would stay at the old tree`,
+    {
+      hint: `push to a bare repository or another branch (--ref), or check out another branch in ${worktree}; or run without --push and merge the revert there (git merge --ff-only <sha>)`,
+    },
+  );
 }
 
 function revertMessage(subject: string, sha: string, mainlineParent: string | undefined): string {
@@ -250,6 +273,14 @@ export async function revertCommit(
       hint: 'set ref to the branch the revert should land on',
     });
   }
+  if (!remote && opts.push) {
+    try {
+      await refuseCheckedOut(spec.repo, store!.gitdir, branch.ref);
+    } catch (err) {
+      closeStore(store!);
+      throw err;
+    }
+  }
   if (remote) {
     store = await historyFor(remote, branch, sha);
   } else if (!(await onBranch(store!, branch.sha, sha))) {
@@ -307,8 +338,16 @@ export async function revertCommit(
       );
     }
 
-    const author = identity(opts.author, 'GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL');
-    const committer = identity(opts.committer, 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL', author);
+    // A local repository's own config counts; a remote's cache has none of the user's.
+    const configured = await configIdentity(remote ? undefined : st.gitdir);
+    const author = identity(opts.author, 'GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', configured);
+    const committer = identity(
+      opts.committer,
+      'GIT_COMMITTER_NAME',
+      'GIT_COMMITTER_EMAIL',
+      configured,
+      author,
+    );
     const now = Math.floor(Date.now() / 1000);
     const tz = new Date().getTimezoneOffset();
     const subject = commit.message.split('\n')[0] ?? '';

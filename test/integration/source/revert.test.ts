@@ -5,11 +5,16 @@ import {
   BranchMovedError,
   CommitNotOnBranchError,
   MainlineError,
+  MissingIdentityError,
+  PushRejectedError,
   RevertConflictError,
   readSnapshot,
   revertCommit,
 } from '../../../src/source/index.ts';
 import { tempDir, text } from './helpers.ts';
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 let server: GitServer;
 const cache = tempDir('tether-cache-');
@@ -44,6 +49,59 @@ async function nativeRevertTree(bare: string, sha: string, mainline?: number): P
   } finally {
     work.dispose();
   }
+}
+
+const IDENTITY_VARS = ['GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL'];
+
+/** Runs `fn` with no identity in the environment and HOME (the global git config) at `home`. */
+async function withoutEnvIdentity<T>(home: string, fn: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(
+    [...IDENTITY_VARS, 'HOME', 'XDG_CONFIG_HOME', 'GIT_CONFIG_GLOBAL'].map((k) => [k, process.env[k]]),
+  );
+  for (const k of [...IDENTITY_VARS, 'XDG_CONFIG_HOME', 'GIT_CONFIG_GLOBAL']) delete process.env[k];
+  process.env.HOME = home;
+  try {
+    return await fn();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+/** A non-bare repository with `main` checked out: a base commit and the commit to revert. */
+async function workRepo(): Promise<{ dir: string; target: string; tip: string; dispose(): void }> {
+  const tmp = tempDir('tether-work-');
+  const dir = join(tmp.path, 'deploy');
+  await gitAsync(tmp.path, ['init', '--quiet', '-b', 'main', dir]);
+  writeFileSync(join(dir, 'a.yaml'), 'a: 1\n');
+  await gitAsync(dir, ['add', '-A']);
+  await gitAsync(dir, ['commit', '--quiet', '-m', 'base']);
+  writeFileSync(join(dir, 'a.yaml'), 'a: 2\n');
+  await gitAsync(dir, ['commit', '--quiet', '-am', 'bump a']);
+  const target = await gitAsync(dir, ['rev-parse', 'HEAD']);
+  return { dir, target, tip: target, dispose: () => tmp.dispose() };
+}
+
+const repoRoot = resolve(import.meta.dirname, '../../..');
+
+/** Runs bin/tether.js as a user would; never throws. */
+function tetherCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    execFile(
+      process.execPath,
+      [join(repoRoot, 'bin/tether.js'), ...args],
+      { env: { ...process.env, NO_COLOR: '1', ...env }, encoding: 'utf8' },
+      (err, stdout, stderr) => {
+        const code = err ? (err as { code?: unknown }).code : 0;
+        res({ code: typeof code === 'number' ? code : 1, stdout, stderr });
+      },
+    );
+  });
 }
 
 describe('revertCommit', () => {
@@ -174,22 +232,158 @@ describe('revertCommit', () => {
     repo.commit({ 'a.yaml': '1\n' }, 'base');
     const target = repo.commit({ 'a.yaml': '2\n' }, 'two');
     const before = await refsOf(repo.bare);
-    process.env.GIT_AUTHOR_NAME = 'Env Author';
-    process.env.GIT_AUTHOR_EMAIL = 'env@example.com';
+    const home = tempDir('tether-home-'); // no global git config: the committer falls back to the author
     try {
-      const dry = await revertCommit({ repo: repo.bare }, target, { push: false });
-      expect(dry.pushed).toBe(false);
-      expect(await refsOf(repo.bare)).toBe(before);
-      const done = await revertCommit({ repo: repo.bare }, target, { push: true });
-      expect(repo.head()).toBe(done.sha);
-      expect(await gitAsync(repo.bare, ['log', '-1', '--format=%an|%cn', done.sha])).toBe(
-        'Env Author|Env Author',
-      );
-      expect(await gitAsync(repo.bare, ['show', `${done.sha}:a.yaml`])).toBe('1');
+      await withoutEnvIdentity(home.path, async () => {
+        process.env.GIT_AUTHOR_NAME = 'Env Author';
+        process.env.GIT_AUTHOR_EMAIL = 'env@example.com';
+        const dry = await revertCommit({ repo: repo.bare }, target, { push: false });
+        expect(dry.pushed).toBe(false);
+        expect(await refsOf(repo.bare)).toBe(before);
+        const done = await revertCommit({ repo: repo.bare }, target, { push: true });
+        expect(repo.head()).toBe(done.sha);
+        expect(await gitAsync(repo.bare, ['log', '-1', '--format=%an|%cn', done.sha])).toBe(
+          'Env Author|Env Author',
+        );
+        expect(await gitAsync(repo.bare, ['show', `${done.sha}:a.yaml`])).toBe('1');
+      });
     } finally {
-      delete process.env.GIT_AUTHOR_NAME;
-      delete process.env.GIT_AUTHOR_EMAIL;
+      home.dispose();
     }
     repo.dispose();
+  });
+});
+
+describe('revert in a local repository with a worktree', () => {
+  it('refuses to push to the checked-out branch and writes nothing (receive.denyCurrentBranch)', async () => {
+    const work = await workRepo();
+    try {
+      const refsBefore = await refsOf(work.dir);
+      const err = await revertCommit({ repo: work.dir, ref: 'main' }, work.target, {
+        author,
+        push: true,
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PushRejectedError);
+      expect((err as Error).message).toContain('checked-out branch main');
+      expect((err as Error).message).toContain(work.dir);
+      expect(await refsOf(work.dir)).toBe(refsBefore);
+      expect(await gitAsync(work.dir, ['status', '--porcelain'])).toBe('');
+      expect(readFileSync(join(work.dir, 'a.yaml'), 'utf8')).toBe('a: 2\n');
+
+      // The CLI says so and exits non-zero.
+      const cli = await tetherCli(['revert', work.target, '--repo', work.dir, '--push'], {
+        GIT_AUTHOR_NAME: 'Ops',
+        GIT_AUTHOR_EMAIL: 'ops@example.com',
+      });
+      expect(cli.code).not.toBe(0);
+      expect(cli.stderr).toContain('refusing to update the checked-out branch main');
+      expect(cli.stderr).toContain('bare repository');
+      expect(await refsOf(work.dir)).toBe(refsBefore);
+      expect(await gitAsync(work.dir, ['rev-parse', 'HEAD'])).toBe(work.tip);
+
+      // Another branch of the same repository is not checked out: that push goes through.
+      await gitAsync(work.dir, ['branch', 'release']);
+      const r = await revertCommit({ repo: work.dir, ref: 'release' }, work.target, { author, push: true });
+      expect(await gitAsync(work.dir, ['rev-parse', 'release'])).toBe(r.sha);
+      expect(await gitAsync(work.dir, ['rev-parse', 'main'])).toBe(work.tip);
+    } finally {
+      work.dispose();
+    }
+  });
+
+  it('refuses the branch a linked worktree has checked out', async () => {
+    const work = await workRepo();
+    try {
+      await gitAsync(work.dir, ['checkout', '--quiet', '-b', 'other']);
+      await gitAsync(work.dir, ['worktree', 'add', '--quiet', join(work.dir, '..', 'wt'), 'main']);
+      const err = await revertCommit({ repo: work.dir, ref: 'main' }, work.target, {
+        author,
+        push: true,
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PushRejectedError);
+      expect((err as Error).message).toContain('wt');
+      expect(await gitAsync(work.dir, ['rev-parse', 'main'])).toBe(work.tip);
+    } finally {
+      work.dispose();
+    }
+  });
+
+  it("takes the author from the repository's git config, then the user's global config", async () => {
+    const work = await workRepo();
+    const home = tempDir('tether-home-');
+    try {
+      writeFileSync(
+        join(home.path, '.gitconfig'),
+        '[user]\n\tname = Global User\n\temail = global@example.com\n',
+      );
+      await withoutEnvIdentity(home.path, async () => {
+        const fromGlobal = await revertCommit({ repo: work.dir }, work.target, { push: false });
+        expect(await gitAsync(work.dir, ['log', '-1', '--format=%an <%ae>|%cn <%ce>', fromGlobal.sha])).toBe(
+          'Global User <global@example.com>|Global User <global@example.com>',
+        );
+        await gitAsync(work.dir, ['config', 'user.name', 'Repo User']);
+        await gitAsync(work.dir, ['config', 'user.email', 'repo@example.com']);
+        const fromRepo = await revertCommit({ repo: work.dir }, work.target, { push: false });
+        expect(await gitAsync(work.dir, ['log', '-1', '--format=%an <%ae>|%cn <%ce>', fromRepo.sha])).toBe(
+          'Repo User <repo@example.com>|Repo User <repo@example.com>',
+        );
+        // Explicit values still win over the config.
+        const explicit = await revertCommit({ repo: work.dir }, work.target, { author, push: false });
+        expect(await gitAsync(work.dir, ['log', '-1', '--format=%an|%cn', explicit.sha])).toBe(
+          'Reverter|Repo User',
+        );
+      });
+    } finally {
+      home.dispose();
+      work.dispose();
+    }
+  });
+
+  it('says clearly when there is no identity anywhere', async () => {
+    const work = await workRepo();
+    const home = tempDir('tether-home-');
+    try {
+      await withoutEnvIdentity(home.path, async () => {
+        const err = await revertCommit({ repo: work.dir }, work.target, { push: false }).catch(
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(MissingIdentityError);
+        expect((err as Error & { hint?: string }).hint).toContain('user.name');
+      });
+    } finally {
+      home.dispose();
+      work.dispose();
+    }
+  });
+
+  it('an unpushed revert names its commit and the command that puts it on a branch', async () => {
+    const work = await workRepo();
+    try {
+      const cli = await tetherCli(['revert', work.target, '--repo', work.dir], {
+        GIT_AUTHOR_NAME: 'Ops',
+        GIT_AUTHOR_EMAIL: 'ops@example.com',
+      });
+      expect(cli.code).toBe(0);
+      const m =
+        /the revert is commit ([0-9a-f]{40}), not on any branch yet: (git -C \S+ branch (\S+) \1)/.exec(
+          cli.stdout,
+        );
+      expect(m, cli.stdout).not.toBeNull();
+      const [, sha, , branch] = m!;
+      expect(branch).toBe(`revert-${sha!.slice(0, 7)}`);
+      // The command works as printed.
+      await gitAsync(work.dir, ['branch', branch!, sha!]);
+      expect(await gitAsync(work.dir, ['show', `${branch}:a.yaml`])).toBe('a: 1');
+      expect(await gitAsync(work.dir, ['rev-parse', 'main'])).toBe(work.tip);
+
+      const json = await tetherCli(['revert', work.target, '--repo', work.dir, '-o', 'json'], {
+        GIT_AUTHOR_NAME: 'Ops',
+        GIT_AUTHOR_EMAIL: 'ops@example.com',
+      });
+      const parsed = JSON.parse(json.stdout) as { sha: string; branchCommand: string };
+      expect(parsed.branchCommand).toContain(`branch revert-${parsed.sha.slice(0, 7)} ${parsed.sha}`);
+    } finally {
+      work.dispose();
+    }
   });
 });
