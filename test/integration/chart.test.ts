@@ -569,6 +569,23 @@ describe('charts/tether rendered by helm', () => {
     expect(r.result.stderr).toMatch(message);
     expect(r.result.stderr.split('\n').length).toBeLessThan(15);
   });
+
+  it("fails with the chart's default values with a message that says to set apps, even without the schema", async () => {
+    // The agent refuses a config without apps, so an install without them cannot work.
+    const r = await helm(['template', 'tether', chartDir]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(
+      /apps: set at least one app to sync \(name, source\.repo, destination\.namespace/,
+    );
+    expect(r.stderr.split('\n').length).toBeLessThan(10);
+    // Skipping the schema reaches the chart's own check, which says the same.
+    const skipped = await helm(['template', 'tether', chartDir, '--skip-schema-validation']);
+    expect(skipped.code).not.toBe(0);
+    expect(skipped.stderr).toMatch(/apps is empty: set apps to at least one app to sync/);
+    expect(skipped.stdout).toBe('');
+    // One app is enough to render.
+    await renderOk([{ apps: [app('shop', 'shop')] }]);
+  });
 });
 
 describe('charts/tether on the real API server, as its ServiceAccount', () => {

@@ -57,6 +57,9 @@ Checks that span several values, with messages that name the value and the fix; 
 checks each value on its own (values.schema.json).
 */}}
 {{- define "tether.validate" -}}
+{{- if not .Values.apps }}
+{{- fail "apps is empty: set apps to at least one app to sync (name, source.repo, destination.namespace; see the chart's values.yaml and README.md). The agent refuses a config without apps." }}
+{{- end }}
 {{- if and (gt (int .Values.replicaCount) 1) (not .Values.leaderElection.enabled) }}
 {{- fail (printf "replicaCount is %d but leaderElection.enabled is false: replicas would reconcile the same apps at once. Set leaderElection.enabled=true, or replicaCount=1." (int .Values.replicaCount)) }}
 {{- end }}
