@@ -8,12 +8,13 @@ import { previewCommit, type Preview } from '../sync/preview.ts';
 import { shortSha } from '../util/sha.ts';
 import { addAppFlags, type AppFlags } from './app-flags.ts';
 import { outputOption, useColor } from './common.ts';
+import { serialize } from './result-json.ts';
 import { runApp } from './run-app.ts';
 import { escapeName } from '../util/escape.ts';
 
 interface DiffFlags extends AppFlags {
   base?: string;
-  output: 'text' | 'json' | 'markdown';
+  output: 'text' | 'json' | 'yaml' | 'markdown';
 }
 
 export interface Touched {
@@ -74,7 +75,12 @@ function textOut(commit: string, previews: Preview[], range: Range | undefined):
   return out.join('\n') + '\n';
 }
 
-function jsonOut(commit: string, previews: Preview[], range: Range | undefined): string {
+function jsonOut(
+  commit: string,
+  previews: Preview[],
+  range: Range | undefined,
+  format: 'json' | 'yaml',
+): string {
   const json = {
     commit,
     ...(range
@@ -99,7 +105,7 @@ function jsonOut(commit: string, previews: Preview[], range: Range | undefined):
       ...(p.message ? { message: p.message } : {}),
     })),
   };
-  return JSON.stringify(json, null, 2) + '\n';
+  return serialize(json, format);
 }
 
 function markdownOut(commit: string, app: string, previews: Preview[], range: Range | undefined): string {
@@ -137,7 +143,7 @@ export function diffCommand(): Command {
     .option('--prune', 'show objects no longer in Git as deletions (as sync --prune would do)')
     .option('--no-prune', "show them as orphans (overrides the config's sync.prune)")
     .option('--adopt', 'preview as sync --adopt would apply: objects of other apps taken over')
-    .addOption(outputOption(['text', 'json', 'markdown']))
+    .addOption(outputOption(['text', 'json', 'yaml', 'markdown']))
     .addHelpText(
       'after',
       `
@@ -174,8 +180,8 @@ Examples:
           });
           endProgress();
           process.stdout.write(
-            flags.output === 'json'
-              ? jsonOut(sha, previews, range)
+            flags.output === 'json' || flags.output === 'yaml'
+              ? jsonOut(sha, previews, range, flags.output)
               : flags.output === 'markdown'
                 ? markdownOut(sha, app.name, previews, range)
                 : textOut(sha, previews, range),

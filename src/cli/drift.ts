@@ -9,11 +9,12 @@ import { shortSha } from '../util/sha.ts';
 import { addAppFlags, type AppFlags } from './app-flags.ts';
 import { addAuditFlag, appendAudit, outputOption, useColor } from './common.ts';
 import { annotations, onGithubActions, writeJobSummary } from './github.ts';
+import { resultsJson, serialize } from './result-json.ts';
 import { runApp } from './run-app.ts';
 
 interface DriftFlags extends AppFlags {
   auditLog: string;
-  output: 'text' | 'json' | 'markdown' | 'junit';
+  output: 'text' | 'json' | 'yaml' | 'markdown' | 'junit';
 }
 
 function junit(app: string, results: ReportResult[]): string {
@@ -29,27 +30,6 @@ function junit(app: string, results: ReportResult[]): string {
       ...(r.message ? { message: r.message } : {}),
     })),
   );
-}
-
-/** The `drift -o json` contract of DESIGN.md. */
-export function driftJson(commit: string, results: ReportResult[]): unknown {
-  return {
-    commit,
-    objects: results.map((r) => ({
-      apiVersion: apiVersionOf(r.id),
-      kind: r.id.kind,
-      namespace: r.id.namespace,
-      name: r.id.name,
-      status: r.status,
-      fields: r.fields.map((f) => ({
-        path: f.path,
-        desired: f.desired,
-        live: f.live,
-        owners: f.owners.map((o) => ({ manager: o.manager, operation: o.operation, time: o.time ?? null })),
-      })),
-      ...(r.message ? { message: r.message } : {}),
-    })),
-  };
 }
 
 function text(commit: string, results: ReportResult[]): string {
@@ -93,16 +73,18 @@ export function driftCommand(): Command {
   addAppFlags(cmd);
   addAuditFlag(cmd);
   return cmd
-    .addOption(outputOption(['text', 'json', 'markdown', 'junit']))
+    .addOption(outputOption(['text', 'json', 'yaml', 'markdown', 'junit']))
     .addHelpText(
       'after',
       `
 Writes nothing (reads and server-side dry-runs only). Exit codes as kubectl diff:
 0 in sync, 1 drift (drifted, missing, orphaned or conflicting objects), 2 error.
--o junit writes JUnit XML (a test case per object, a failure per drifted one). On GitHub
+-o json and -o yaml write the same object as sync -o json: commit, app, and per object its
+apiVersion, kind, namespace, name, status, manifest file and line, and drifted fields with
+their owners. -o junit writes JUnit XML (a test case per object, a failure per drifted one). On GitHub
 Actions (GITHUB_ACTIONS=true) it also writes a job summary to $GITHUB_STEP_SUMMARY and a
 ::warning annotation per drifted object at its manifest's file and line (on stdout, or on
-stderr with -o json / -o junit so the report stays parseable). With --config, the app's
+stderr with -o json / yaml / junit so the report stays parseable). With --config, the app's
 ignore rules, destination and allowed namespaces apply as in the agent.
 
 Examples:
@@ -119,8 +101,8 @@ Examples:
           const results = await reportDrift({ ...target, ignore: app.settings.ignore });
           endProgress();
           const out =
-            flags.output === 'json'
-              ? JSON.stringify(driftJson(sha, results), null, 2) + '\n'
+            flags.output === 'json' || flags.output === 'yaml'
+              ? serialize(resultsJson(sha, app.name, results), flags.output)
               : flags.output === 'markdown'
                 ? markdown(sha, results)
                 : flags.output === 'junit'
@@ -141,7 +123,7 @@ Examples:
           if (onGithubActions()) {
             writeJobSummary(markdown(sha, results));
             const stream =
-              flags.output === 'json' || flags.output === 'junit' ? process.stderr : process.stdout;
+              flags.output === 'text' || flags.output === 'markdown' ? process.stdout : process.stderr;
             for (const line of annotations(results)) stream.write(line + '\n');
           }
           process.exitCode = exitCodeOf(results);

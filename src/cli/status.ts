@@ -4,6 +4,7 @@ import type { AppStatus } from '../agent/app-runner.ts';
 import { TetherError } from '../errors.ts';
 import { shortSha } from '../util/sha.ts';
 import { outputOption, useColor } from './common.ts';
+import { serialize } from './result-json.ts';
 import { relativeTime, table } from './table.ts';
 
 interface StatusBody {
@@ -25,12 +26,12 @@ export function statusCommand(): Command {
   return new Command('status')
     .description("show each app's tracked ref, last seen and applied commit, state, last error and next poll")
     .option('--url <url>', 'base URL of the agent', 'http://127.0.0.1:9090')
-    .addOption(outputOption(['text', 'json']))
+    .addOption(outputOption(['text', 'json', 'yaml']))
     .addHelpText(
       'after',
       '\nExamples:\n  tether status\n  tether status --url http://tether.tether-system:9090 -o json',
     )
-    .action(async (flags: { url: string; output: 'text' | 'json' }) => {
+    .action(async (flags: { url: string; output: 'text' | 'json' | 'yaml' }) => {
       const url = `${flags.url.replace(/\/$/, '')}/status`;
       let body: StatusBody;
       try {
@@ -42,8 +43,8 @@ export function statusCommand(): Command {
           hint: 'is `tether agent` running, and listening there? pass its address with --url',
         });
       }
-      if (flags.output === 'json') {
-        process.stdout.write(JSON.stringify(body, null, 2) + '\n');
+      if (flags.output === 'json' || flags.output === 'yaml') {
+        process.stdout.write(serialize(body, flags.output));
         return;
       }
       const color = useColor();

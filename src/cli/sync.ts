@@ -13,11 +13,12 @@ import { auditInput } from '../sync/to-audit.ts';
 import { addAppFlags, type AppFlags } from './app-flags.ts';
 import { addAuditFlag, outputOption, useColor } from './common.ts';
 import { UsageError } from './output.ts';
+import { resultsJson, serialize } from './result-json.ts';
 import { runApp } from './run-app.ts';
 
 interface SyncFlags extends AppFlags {
   auditLog: string;
-  output: 'text' | 'json';
+  output: 'text' | 'json' | 'yaml';
 }
 
 /** The log's head anchored on the app's inventory; a failure is reported, not fatal (the record is written). */
@@ -83,10 +84,8 @@ export async function runSync(flags: SyncFlags): Promise<void> {
         await log.close();
       }
       const { results } = outcome;
-      if (flags.output === 'json') {
-        process.stdout.write(
-          JSON.stringify({ commit: sha, app: app.name, objects: results }, null, 2) + '\n',
-        );
+      if (flags.output === 'json' || flags.output === 'yaml') {
+        process.stdout.write(serialize(resultsJson(sha, app.name, results), flags.output));
       } else {
         process.stdout.write(`commit ${sha}\n`);
         for (const r of results) {
@@ -122,7 +121,7 @@ export function syncCommand(): Command {
       '--adopt',
       'take over objects another Tether app applied (else they are refused; tether.dev/adopt: "true" does it per object)',
     )
-    .addOption(outputOption(['text', 'json']))
+    .addOption(outputOption(['text', 'json', 'yaml']))
     .addHelpText(
       'after',
       `
@@ -131,7 +130,9 @@ would not change are not patched. Fields another server-side applier owns with a
 value are conflicts: reported and left alone unless --force. An object another Tether app
 applied is refused (a conflict naming both apps) unless --adopt or tether.dev/adopt: "true".
 Output: the commit sha, then one line per object: created, configured, unchanged, conflict,
-skipped, pruned or failed. Exit codes: 0 applied, 2 error (nothing or part written),
+skipped, pruned or failed. -o json and -o yaml write the same object as drift -o json
+(commit, app, per object its status, manifest file and line, and changed or conflicting
+fields with their owners). Exit codes: 0 applied, 2 error (nothing or part written),
 3 applied but conflicts left unresolved.
 
 With --config, the app runs exactly as the agent runs it: its source and credentials, its
