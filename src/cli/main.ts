@@ -1,6 +1,7 @@
 /** The `tether` command line: one file per command, errors printed as one line plus a hint. */
 import { Command, CommanderError } from 'commander';
-import { printError } from './output.ts';
+import { completionCommand } from './completion.ts';
+import { printError, suggestChoices } from './output.ts';
 import { agentCommand } from './agent.ts';
 import { auditCommand } from './audit.ts';
 import { diffCommand } from './diff.ts';
@@ -37,6 +38,9 @@ Run tether <command> --help for the flags and examples of each command.`,
   .addCommand(statusCommand())
   .addCommand(revertCommand())
   .addCommand(versionCommand());
+program.addCommand(completionCommand(program));
+// Did-you-mean for every option and argument with fixed choices (after every command is added).
+suggestChoices(program);
 
 // Usage errors must not exit 1: for diff and drift, 1 means "differences found".
 const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
