@@ -1,5 +1,6 @@
 /** `tether agent`: run the configured apps continuously. */
 import { Command, Option } from 'commander';
+import { DESCRIPTIONS } from './commands.ts';
 import { Agent } from '../agent/agent.ts';
 import { createLogger, defaultLogFormat, LOG_FORMATS, LOG_LEVELS, type LogFormat } from '../agent/logger.ts';
 import { loadConfig, parseListen } from '../config/index.ts';
@@ -23,9 +24,7 @@ export function checkListenFlag(listen: string): void {
 
 export function agentCommand(): Command {
   return new Command('agent')
-    .description(
-      'run Tether continuously for the apps of a config file (poll, webhooks, watch, apply or report)',
-    )
+    .description(DESCRIPTIONS.agent)
     .requiredOption('--config <file>', 'config file (apps, sources, destinations, sync settings)')
     .addOption(
       new Option('--log-level <level>', 'log level (default: the config file, else info)').choices([

@@ -1,5 +1,6 @@
 /** `tether audit` (list and filter records) and `tether audit verify` (check the hash chain). */
 import { Command } from 'commander';
+import { DESCRIPTIONS } from './commands.ts';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -176,7 +177,7 @@ async function verify(file: string, label: string, flags: VerifyFlags): Promise<
 
 export function auditCommand(): Command {
   const cmd = new Command('audit')
-    .description('list the audit log: what Tether applied, healed, pruned or found, per commit')
+    .description(DESCRIPTIONS.audit)
     .option('--audit-log <file>', `audit log file (default ${DEFAULT_AUDIT_LOG})`)
     .option('--url <url>', "read the agent's log over its listener instead (e.g. http://127.0.0.1:9090)")
     .option('--app <name>', 'only this app')

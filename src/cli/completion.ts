@@ -4,6 +4,7 @@
  * so it cannot fall behind the flags.
  */
 import { Argument, Command } from 'commander';
+import { DESCRIPTIONS } from './commands.ts';
 
 interface OptionSpec {
   long?: string;
@@ -166,7 +167,7 @@ export function completionScript(program: Command, shell: (typeof SHELLS)[number
 /** The `completion` command; `program` is read when it runs, so every command is in the script. */
 export function completionCommand(program: Command): Command {
   return new Command('completion')
-    .description('print a shell completion script (bash, zsh or fish)')
+    .description(DESCRIPTIONS.completion)
     .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices([...SHELLS]))
     .addHelpText(
       'after',

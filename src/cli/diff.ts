@@ -1,5 +1,6 @@
 /** `tether diff`: what applying (merging) a ref would do to the live cluster. Writes nothing. */
 import { Command } from 'commander';
+import { DESCRIPTIONS } from './commands.ts';
 import { formatOwnersBrief, markdownReport, unifiedYamlDiff } from '../diff/index.ts';
 import { formatId, objectKey, type Manifest } from '../manifests/index.ts';
 import { apiVersionOf, exitCodeOf } from '../sync/outcome.ts';
@@ -131,9 +132,7 @@ function markdownOut(commit: string, app: string, previews: Preview[], range: Ra
 }
 
 export function diffCommand(): Command {
-  const cmd = new Command('diff').description(
-    'show what applying a Git ref would change in the live cluster (server-side dry-run)',
-  );
+  const cmd = new Command('diff').description(DESCRIPTIONS.diff);
   addAppFlags(cmd);
   return cmd
     .option(

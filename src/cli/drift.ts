@@ -1,5 +1,6 @@
 /** `tether drift`: the live cluster against Git, per field with its owners. Exit 0 / 1 / 2. */
 import { Command } from 'commander';
+import { DESCRIPTIONS } from './commands.ts';
 import { formatFieldDrift, formatOwnersBrief, junitReport, markdownCell as cell } from '../diff/index.ts';
 import { formatId } from '../manifests/index.ts';
 import { apiVersionOf, differs, exitCodeOf, failed, summarize } from '../sync/outcome.ts';
@@ -67,9 +68,7 @@ function markdown(commit: string, results: ReportResult[]): string {
 }
 
 export function driftCommand(): Command {
-  const cmd = new Command('drift').description(
-    'report how the live cluster differs from Git, and who changed each field',
-  );
+  const cmd = new Command('drift').description(DESCRIPTIONS.drift);
   addAppFlags(cmd);
   addAuditFlag(cmd);
   return cmd

@@ -1,15 +1,8 @@
 /** The `tether` command line: one file per command, errors printed as one line plus a hint. */
 import { Command, CommanderError } from 'commander';
-import { completionCommand } from './completion.ts';
+import { clientVersion } from './client-version.ts';
+import { DESCRIPTIONS, LOADERS, isCommandName } from './commands.ts';
 import { printError, suggestChoices } from './output.ts';
-import { agentCommand } from './agent.ts';
-import { auditCommand } from './audit.ts';
-import { diffCommand } from './diff.ts';
-import { driftCommand } from './drift.ts';
-import { revertCommand } from './revert.ts';
-import { statusCommand } from './status.ts';
-import { syncCommand } from './sync.ts';
-import { clientVersion, versionCommand } from './version.ts';
 
 const program = new Command('tether')
   .description(
@@ -29,16 +22,23 @@ Examples:
   tether revert <sha> --repo https://git.example.com/org/deploy.git --push
 
 Run tether <command> --help for the flags and examples of each command.`,
-  )
-  .addCommand(syncCommand())
-  .addCommand(diffCommand())
-  .addCommand(driftCommand())
-  .addCommand(agentCommand())
-  .addCommand(auditCommand())
-  .addCommand(statusCommand())
-  .addCommand(revertCommand())
-  .addCommand(versionCommand());
-program.addCommand(completionCommand(program));
+  );
+
+// Only the command that runs is loaded (its module pulls in the cluster client, Git, the audit
+// log...); the others are listed by name and description, which is all the top-level help and
+// a typo's "did you mean" need. Completion describes every command, so it loads them all.
+const words = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+// `tether help sync` shows sync's own help: load sync.
+const invoked = words[0] === 'help' ? words[1] : words[0];
+for (const name of Object.keys(DESCRIPTIONS) as (keyof typeof DESCRIPTIONS)[]) {
+  if (name === 'completion') continue;
+  const load = invoked === name || invoked === 'completion';
+  program.addCommand(load ? await LOADERS[name]() : new Command(name).description(DESCRIPTIONS[name]));
+}
+if (invoked === 'completion' || !isCommandName(invoked)) {
+  const { completionCommand } = await import('./completion.ts');
+  program.addCommand(completionCommand(program));
+} else program.addCommand(new Command('completion').description(DESCRIPTIONS.completion));
 // Did-you-mean for every option and argument with fixed choices (after every command is added).
 suggestChoices(program);
 

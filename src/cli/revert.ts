@@ -1,5 +1,6 @@
 /** `tether revert <sha>`: rollback as a new commit that the agent then applies like any other. */
 import { Command } from 'commander';
+import { DESCRIPTIONS } from './commands.ts';
 import { describeSource, readSnapshot, revertCommit } from '../source/index.ts';
 import { isRemote } from '../source/credentials.ts';
 import { shortSha } from '../util/sha.ts';
@@ -53,9 +54,7 @@ function unpushedNote(repo: string, sha: string): string {
 
 export function revertCommand(): Command {
   return new Command('revert')
-    .description(
-      'write the revert of a commit on top of the tracked branch (and push it), for rollback through Git',
-    )
+    .description(DESCRIPTIONS.revert)
     .argument('<sha>', 'full 40-character sha of the commit to revert (git rev-parse <short> gives it)')
     .option('--repo <url|path>', 'Git repository: an https:// URL or a local path')
     .option('--ref <branch>', 'branch to put the revert on (default: the repository HEAD)')

@@ -1,5 +1,6 @@
 /** `tether status`: what the agent is doing, per app, read from its /status endpoint. */
 import { Command } from 'commander';
+import { DESCRIPTIONS } from './commands.ts';
 import type { AppStatus } from '../agent/app-runner.ts';
 import { TetherError } from '../errors.ts';
 import { shortSha } from '../util/sha.ts';
@@ -24,7 +25,7 @@ const COLORS: Record<string, string> = {
 
 export function statusCommand(): Command {
   return new Command('status')
-    .description("show each app's tracked ref, last seen and applied commit, state, last error and next poll")
+    .description(DESCRIPTIONS.status)
     .option('--url <url>', 'base URL of the agent', 'http://127.0.0.1:9090')
     .addOption(outputOption(['text', 'json', 'yaml']))
     .addHelpText(

@@ -1,5 +1,6 @@
 /** `tether sync`: read a commit, validate it, server-side apply it, print what happened. */
 import { Command } from 'commander';
+import { DESCRIPTIONS } from './commands.ts';
 import { formatFieldDrift } from '../diff/index.ts';
 import { formatId } from '../manifests/index.ts';
 import { AuditLog } from '../audit/index.ts';
@@ -106,9 +107,7 @@ export async function runSync(flags: SyncFlags): Promise<void> {
 }
 
 export function syncCommand(): Command {
-  const cmd = new Command('sync').description(
-    'apply the manifests of a Git commit to the cluster with server-side apply',
-  );
+  const cmd = new Command('sync').description(DESCRIPTIONS.sync);
   addAppFlags(cmd);
   addAuditFlag(cmd);
   return cmd

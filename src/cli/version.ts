@@ -3,19 +3,14 @@
  * a kubeconfig is found and the API server answers GET /version within a few seconds, the
  * server's. An unreachable cluster is not an error: the client version is still printed.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Command } from 'commander';
+import { clientVersion } from './client-version.ts';
+import { DESCRIPTIONS } from './commands.ts';
 import { stringify } from 'yaml';
 import { outputOption } from './common.ts';
 
 /** The version in package.json (src/cli/ and dist/cli/ are both two levels below it). */
-export function clientVersion(): string {
-  const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as {
-    version: string;
-  };
-  return `v${pkg.version}`;
-}
+export { clientVersion };
 
 export interface VersionInfo {
   clientVersion: { gitVersion: string };
@@ -62,7 +57,7 @@ export function formatVersion(info: VersionInfo, output: string): string {
 
 export function versionCommand(): Command {
   return new Command('version')
-    .description("print the client's version and, if the cluster answers, the server's")
+    .description(DESCRIPTIONS.version)
     .option('--client', 'print the client version only (no cluster connection)')
     .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context to use')
