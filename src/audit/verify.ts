@@ -39,7 +39,7 @@ export async function snapshotSize(path: string): Promise<number> {
   const exists = await stat(path).catch(() => undefined);
   if (exists === undefined || !exists.isFile()) {
     throw new AuditNotFoundError(`audit log ${path} does not exist`, {
-      hint: 'pass the log with --audit-log FILE (default .tether/audit.jsonl in the working directory)',
+      hint: "pass the log with --audit-log FILE (the CLI's default is $XDG_STATE_HOME/tether/audit.jsonl, ~/.local/state/tether/audit.jsonl; the agent's is auditLog in its config), or read the agent's with --url",
     });
   }
   let lock;

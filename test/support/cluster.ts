@@ -1,7 +1,9 @@
 /** Helpers for integration tests: a namespace per test, kubectl, and the tether CLI as a user runs it. */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { inject } from 'vitest';
 
@@ -41,6 +43,13 @@ export async function createNamespace(prefix = 't'): Promise<{ name: string; cle
   };
 }
 
+let state: string | undefined;
+/** One XDG state directory for this test process, so tests never write into the user's. */
+function stateHome(): string {
+  state ??= mkdtempSync(join(tmpdir(), 'tether-state-'));
+  return state;
+}
+
 export interface CliResult {
   code: number;
   stdout: string;
@@ -55,7 +64,8 @@ export function tether(args: string[], env: Record<string, string> = {}, cwd?: s
   return new Promise((res, rej) => {
     const child = spawn(process.execPath, [resolve(repoRoot, 'bin/tether.js'), ...args], {
       ...(cwd ? { cwd } : {}),
-      env: { ...process.env, KUBECONFIG: kubeconfig(), NO_COLOR: '1', ...env },
+      // The CLI's default audit log lives in the XDG state directory: a private one per test run.
+      env: { ...process.env, KUBECONFIG: kubeconfig(), NO_COLOR: '1', XDG_STATE_HOME: stateHome(), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
