@@ -9,6 +9,7 @@ import type { GitFigures } from './git-fetch.ts';
 import type { MemoryFigures } from './memory.ts';
 import { sh, type Kube } from './lib.ts';
 import type { NoopFigures } from './noop.ts';
+import type { StartupFigures } from './startup.ts';
 
 export interface Results {
   date: string;
@@ -21,6 +22,7 @@ export interface Results {
   drift?: DriftFigures;
   git?: GitFigures;
   memory?: MemoryFigures;
+  startup?: StartupFigures;
   durationS?: number;
 }
 
@@ -71,6 +73,17 @@ export interface Row {
 
 export function rows(r: Results): Row[] {
   const out: Row[] = [];
+  if (r.startup) {
+    const ratio = r.startup.tetherHelpMs / r.startup.kubectlVersionClientMs;
+    out.push({
+      figure: `Start-up: tether --help (median of ${r.startup.runs})`,
+      value: `${Math.round(r.startup.tetherHelpMs)} ms`,
+      comparison: `kubectl version --client ${Math.round(r.startup.kubectlVersionClientMs)} ms`,
+      ratio: `${ratio.toFixed(1)}x`,
+      target: 'within 3x',
+      met: ratio <= 3,
+    });
+  }
   for (const a of r.apply) {
     const t = a.objects === 2000;
     if (a.tetherSyncError) {

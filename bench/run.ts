@@ -28,6 +28,7 @@ import { measureGit } from './git-fetch.ts';
 import { Kube, log, runId } from './lib.ts';
 import { measureMemory } from './memory.ts';
 import { measureNoop } from './noop.ts';
+import { measureStartup } from './startup.ts';
 import { machineFacts, markdown, resultsName, type Results } from './report.ts';
 
 const { values } = parseArgs({
@@ -44,7 +45,7 @@ const { values } = parseArgs({
 });
 if (values.help) {
   process.stdout.write(
-    'usage: npm run bench -- [--quick] [--sizes 200,2000,10000] [--out DIR] [--skip compare,noop,diff,drift,memory,git] [--drift-trials N] [--cpu-prof DIR] [--heap-snapshot DIR]\n' +
+    'usage: npm run bench -- [--quick] [--sizes 200,2000,10000] [--out DIR] [--skip compare,noop,diff,drift,memory,git,startup] [--drift-trials N] [--cpu-prof DIR] [--heap-snapshot DIR]\n' +
       '  --skip compare: no kubectl apply / raw PATCH loop comparisons (tether sync still sets up); diff: no kubectl diff\n',
   );
   process.exit(0);
@@ -149,6 +150,10 @@ try {
       created,
       ...(values['heap-snapshot'] ? { heapSnapshotDir: resolve(values['heap-snapshot']) } : {}),
     });
+  }
+  if (!skip.has('startup')) {
+    log('startup: tether --help vs kubectl version --client');
+    results.startup = measureStartup();
   }
   if (!skip.has('git')) {
     log(`git: generating ${gitSize.files} files x ${gitSize.commits} commits`);
