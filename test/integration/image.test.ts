@@ -472,3 +472,16 @@ describe('the image and charts/tether agree', () => {
     });
   });
 });
+
+describe('Dockerfile lint', () => {
+  it('passes dockerfile-utils validation with no problem of any severity', async () => {
+    const { validate } = await import('dockerfile-utils');
+    const text = readFileSync(join(import.meta.dirname, '..', '..', 'Dockerfile'), 'utf8');
+    const problems = validate(text).map(
+      (d) => `line ${d.range.start.line + 1}: ${typeof d.message === 'string' ? d.message : d.message.value}`,
+    );
+    expect(problems).toEqual([]);
+    // The linter does find problems: a Dockerfile with a bad instruction is refused.
+    expect(validate('FROM node:24\nRUNN echo\n').length).toBeGreaterThan(0);
+  });
+});
