@@ -6,7 +6,9 @@
  * write happens when the intent cannot be appended. An intent left without completion by a process that died is completed
  * by the next reconcile as a `recovered` record naming what it found in the cluster.
  */
-import type { AuditInput, AuditLog, AuditRecord, AuditTrigger } from '../audit/index.ts';
+import type { AuditField, AuditInput, AuditLog, AuditRecord, AuditTrigger } from '../audit/index.ts';
+import { MASK, MASK_CHANGED } from '../diff/index.ts';
+import { deepEqual, parsePath, valueAt } from '../fieldset/index.ts';
 import { iterateAuditLog } from '../audit/index.ts';
 import { FIELD_MANAGER } from '../contract.ts';
 import { failpoint } from '../util/failpoint.ts';
@@ -172,7 +174,14 @@ export async function recoveryRecord(
     const { fields: _fields, ...rest } = o;
     if (o.action === 'planned-prune') objects.push({ ...rest, action: live ? 'skipped' : 'pruned' });
     else {
-      const wrote = applied?.time !== undefined && Date.parse(applied.time) >= since;
+      // The planned values themselves tell best; managedFields times have one-second
+      // resolution, so a write of the previous commit in the same second would look like ours.
+      const byContent = live ? reachedByContent(o.fields ?? [], live) : false;
+      const wrote =
+        byContent ??
+        (o.fields?.length
+          ? applied?.time !== undefined && Date.parse(applied.time) >= since
+          : live !== undefined);
       objects.push({ ...rest, action: wrote ? 'configured' : 'skipped' });
     }
   }
@@ -192,6 +201,29 @@ export async function recoveryRecord(
       (finished ? '; the apply had finished (the inventory records this commit)' : ''),
     details: { intent: intent.seq, inventoryCommit: inventory?.commit ?? null },
   };
+}
+
+/**
+ * Whether the live object holds every value the intent planned (a removal: the field is
+ * absent); undefined when no planned value can be compared (none, masked Secret values, or a
+ * path that does not parse).
+ */
+function reachedByContent(fields: readonly AuditField[], live: Record<string, unknown>): boolean | undefined {
+  let compared = 0;
+  for (const f of fields) {
+    if (f.desired === MASK || f.desired === MASK_CHANGED) continue;
+    let path;
+    try {
+      path = parsePath(f.path);
+    } catch {
+      continue;
+    }
+    compared++;
+    const now = valueAt(live, path);
+    const holds = f.desired === null ? !now.found : now.found && deepEqual(now.value, f.desired);
+    if (!holds) return false;
+  }
+  return compared > 0 ? true : undefined;
 }
 
 /** Completes every dangling intent of the app in the log (before the app's next reconcile writes). */
