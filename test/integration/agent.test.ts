@@ -5,12 +5,13 @@ import { createHmac } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readAuditLog, verifyAuditLog } from '../../src/audit/index.ts';
 import { startAgent, waitFor, type RunningAgent } from '../support/agent.ts';
 import { apiServerRequests, createNamespace, kubectl, tether } from '../support/cluster.ts';
-import { GitServer } from '../support/git-server.ts';
+import type { GitServer } from '../support/git-server.ts';
 import { configMap, deployment, toYaml } from '../support/objects.ts';
+import { gitServerSuite } from '../support/suite.ts';
 
 const deploymentYaml = (replicas = 2, image = 'nginx:1.27') =>
   toYaml(deployment({ name: 'web', replicas, image, container: { name: 'web' } }));
@@ -38,15 +39,11 @@ const replicas = async (ns: string) =>
   Number(await kubectl(['-n', ns, 'get', 'deploy', 'web', '-o', 'jsonpath={.spec.replicas}']));
 
 describe('tether agent', () => {
+  const suite = gitServerSuite();
+  const { cleanups } = suite;
   let git: GitServer;
-  const cleanups: (() => Promise<unknown>)[] = [];
-
-  beforeAll(async () => {
-    git = await GitServer.start();
-  });
-  afterAll(async () => {
-    for (const c of cleanups.reverse()) await c();
-    await git.close();
+  beforeAll(() => {
+    git = suite.git();
   });
   const namespace = async (prefix: string) => {
     const ns = await createNamespace(prefix);

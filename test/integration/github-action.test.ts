@@ -11,11 +11,12 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createNamespace, kubeconfig, kubectl, repoRoot, tether } from '../support/cluster.ts';
-import { GitServer } from '../support/git-server.ts';
+import type { GitServer } from '../support/git-server.ts';
 import { deployment, toYaml } from '../support/objects.ts';
+import { gitServerSuite } from '../support/suite.ts';
 
 interface Step {
   name?: string;
@@ -142,14 +143,11 @@ async function fakeGithubApi(): Promise<{ url: string; requests: Recorded[]; ser
 }
 
 describe('GitHub Action', () => {
+  const suite = gitServerSuite();
+  const { cleanups } = suite;
   let git: GitServer;
-  const cleanups: (() => Promise<unknown>)[] = [];
-  beforeAll(async () => {
-    git = await GitServer.start();
-  });
-  afterAll(async () => {
-    for (const c of cleanups.reverse()) await c();
-    await git.close();
+  beforeAll(() => {
+    git = suite.git();
   });
 
   /** A runner's directories and GitHub's variables for one job. */

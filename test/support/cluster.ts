@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { inject } from 'vitest';
+import { collect, type ProcessResult } from './process.ts';
 
 const exec = promisify(execFile);
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
@@ -50,31 +51,20 @@ function stateHome(): string {
   return state;
 }
 
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type CliResult = ProcessResult;
 
 /**
  * Runs `tether` exactly as a user would (bin/tether.js on this Node), never throwing on
  * failure; `cwd` runs it from another directory.
  */
 export function tether(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<CliResult> {
-  return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [resolve(repoRoot, 'bin/tether.js'), ...args], {
-      ...(cwd ? { cwd } : {}),
-      // The CLI's default audit log lives in the XDG state directory: a private one per test run.
-      env: { ...process.env, KUBECONFIG: kubeconfig(), NO_COLOR: '1', XDG_STATE_HOME: stateHome(), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', rej);
-    child.on('close', (code) => res({ code: code ?? -1, stdout, stderr }));
+  const child = spawn(process.execPath, [resolve(repoRoot, 'bin/tether.js'), ...args], {
+    ...(cwd ? { cwd } : {}),
+    // The CLI's default audit log lives in the XDG state directory: a private one per test run.
+    env: { ...process.env, KUBECONFIG: kubeconfig(), NO_COLOR: '1', XDG_STATE_HOME: stateHome(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return collect(child);
 }
 
 /** The API server's own request counters (apiserver_request_total), summed by verb and dry_run. */
