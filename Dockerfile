@@ -53,12 +53,14 @@ COPY src ./src
 RUN node tools/build.ts
 
 FROM ${NODE_IMAGE}
-# git and its ssh client (for kustomize's remote bases), and the CA bundle for https. The
-# Debian release is pinned by NODE_IMAGE; the packages follow its security updates.
+# git and its ssh client (git remotes over SSH, and kustomize's remote bases where an app
+# allows them), the CA bundle for https, and bubblewrap, which runs each renderer with only
+# the commit's files readable and no network (src/render/sandbox.ts). The Debian release is
+# pinned by NODE_IMAGE; the packages follow its security updates.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates git openssh-client \
+ && apt-get install -y --no-install-recommends bubblewrap ca-certificates git openssh-client \
  && rm -rf /var/lib/apt/lists/*
-# kustomize is found on PATH (src/render/kustomize.ts); helm is on PATH for command renderers.
+# kustomize and helm are found on PATH (src/render/tools.ts).
 COPY --from=tools /out/kustomize /out/helm /usr/local/bin/
 ENV NODE_ENV=production
 WORKDIR /app

@@ -15,10 +15,10 @@ Examples:
   npm run cluster -- up        # build on first use (minutes, cached), start, print the kubeconfig path
   eval "$(npm run -s cluster -- env)"   # point kubectl and tether at it
   npm run cluster -- down      # stop it and delete its data (safe to repeat)
-  npm run cluster -- build     # only build (or find) etcd, kube-apiserver and helm
+  npm run cluster -- build     # only build (or find) etcd, kube-apiserver, helm and kustomize
 
 Environment:
-  TETHER_KUBE_APISERVER, TETHER_ETCD, TETHER_HELM   use these binaries instead of building them
+  TETHER_KUBE_APISERVER, TETHER_ETCD, TETHER_HELM, TETHER_KUSTOMIZE   use these binaries instead of building them
   TETHER_CACHE_DIR                     cache for built binaries and cluster state (default ~/.cache/tether)`,
   );
 
@@ -36,9 +36,11 @@ program
 
 program
   .command('build')
-  .description('build (or find in the cache) etcd, kube-apiserver and helm, without starting anything')
+  .description(
+    'build (or find in the cache) etcd, kube-apiserver, helm and kustomize, without starting anything',
+  )
   .action(async () => {
-    for (const name of ['etcd', 'kube-apiserver', 'helm'] as const)
+    for (const name of ['etcd', 'kube-apiserver', 'helm', 'kustomize'] as const)
       process.stdout.write(`${await ensureTool(name)}\n`);
   });
 

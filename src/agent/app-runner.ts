@@ -324,7 +324,9 @@ export class AppRunner {
   private async current(poll: PollResult, log: Logger): Promise<Loaded | undefined> {
     if (this.loaded?.commit.sha === poll.sha || this.refusedSha === poll.sha) return this.loaded;
     try {
-      const loaded = await loadCommit(this.d.app, poll.sha);
+      const loaded = await loadCommit(this.d.app, poll.sha, {
+        kubeVersion: () => this.d.conn.discovery.serverVersion(),
+      });
       const plan = planFor(this.d.app, loaded, this.d.conn);
       this.loaded = { commit: loaded.snapshot.commit, plan, tracked: false, mask: loaded.mask };
       this.refusedSha = undefined;

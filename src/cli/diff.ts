@@ -165,7 +165,9 @@ Examples:
         async ({ app, loaded, sha, target, endProgress }) => {
           let range: Range | undefined;
           if (flags.base) {
-            const base = await loadCommit({ ...app, source: { ...app.source, ref: flags.base } });
+            const base = await loadCommit({ ...app, source: { ...app.source, ref: flags.base } }, undefined, {
+              kubeVersion: () => target.discovery.serverVersion(),
+            });
             range = {
               baseSha: base.snapshot.commit.sha,
               touched: touchedObjects(base.manifests, loaded.manifests),

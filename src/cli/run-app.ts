@@ -36,9 +36,17 @@ export async function runApp<T>(
   work: (run: AppRun) => Promise<T>,
 ): Promise<T> {
   const resolved = await appFromCommand(flags, command);
-  const loaded = await loadCommit(resolved.app);
   const { kubeconfig, context } = resolved.app.destination;
-  const base = await connect({ kubeconfig, context });
+  // Connecting runs beside reading the commit: a chart renders with the cluster's version.
+  const connecting = connect({ kubeconfig, context });
+  connecting.catch(() => {});
+  const loaded = await loadCommit(resolved.app, undefined, {
+    kubeVersion: async () => (await connecting).discovery.serverVersion(),
+  }).catch(async (e: unknown) => {
+    await connecting.then((c) => c.client.close()).catch(() => {});
+    throw e;
+  });
+  const base = await connecting;
   try {
     const app: App = resolved.namespaceFromContext
       ? {

@@ -68,6 +68,19 @@ export class Discovery {
     this.loadedAt = Date.now();
   }
 
+  private version: Promise<string> | undefined;
+  /**
+   * The server's version (`v1.36.3`), asked once and only when needed: helm renders a chart's
+   * .Capabilities with it, as it would against the cluster.
+   */
+  serverVersion(): Promise<string> {
+    this.version ??= this.client
+      .request<{ gitVersion?: string }>({ method: 'GET', path: '/version' })
+      .then((v) => (v.gitVersion ?? '').replace(/[-+].*$/, ''));
+    this.version.catch(() => (this.version = undefined));
+    return this.version;
+  }
+
   /** Looks a kind up, refreshing once if it is not known yet. */
   async lookup(group: string, version: string, kind: string): Promise<ResourceInfo | undefined> {
     if (this.loadedAt === 0) await this.refresh();

@@ -69,5 +69,10 @@ export function buildApp(app: RawApp, baseDir: string): AppConfig {
       suspend: sync.suspend,
       ignore: sync.ignore.map((r) => ({ ...r })),
     },
+    render: {
+      allowCommands: app.render.allowCommands,
+      allowRemoteBases: app.render.allowRemoteBases,
+      ...(app.render.helmValues !== undefined && { helmValues: structuredClone(app.render.helmValues) }),
+    },
   };
 }

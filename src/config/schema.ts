@@ -96,11 +96,18 @@ const sync = z.strictObject({
   ignore: z.array(ignoreRule).default([]),
 });
 
+const render = z.strictObject({
+  allowCommands: z.boolean().default(false),
+  allowRemoteBases: z.boolean().default(false),
+  helmValues: z.record(z.string(), z.unknown()).optional(),
+});
+
 export const appSchema = z.strictObject({
   name: dnsLabel(),
   source,
   destination: destination.prefault({}),
   sync: sync.prefault({}),
+  render: render.prefault({}),
 });
 
 const webhook = z.strictObject({

@@ -41,6 +41,17 @@ export interface AppConfig {
   source: SourceConfig;
   destination: DestinationConfig;
   sync: SyncConfig;
+  render: RenderConfig;
+}
+
+/** What the app's renderers may do; everything off by default. */
+export interface RenderConfig {
+  /** `renderer: command` declarations run programs from the repository. */
+  allowCommands: boolean;
+  /** kustomize may fetch http(s) and git bases, with network access. */
+  allowRemoteBases: boolean;
+  /** Inline helm values, laid over the chart's values files. */
+  helmValues?: Record<string, unknown>;
 }
 
 export type VerifyConfig = { mode: 'off' } | { mode: 'required'; pgpKeysFile?: string; sshKeysFile?: string };

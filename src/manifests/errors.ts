@@ -57,6 +57,12 @@ export class NamespaceNotAllowedError extends ManifestError {}
 export class RenderDeclarationError extends ManifestError {}
 /** A renderer (kustomize or a command) that failed, timed out or printed too much. */
 export class RenderError extends ManifestError {}
+/**
+ * What a kustomization or chart refers to that the renderer must not read: a path leaving
+ * the repository, a remote base the app does not allow, a missing path, a chart dependency
+ * that is not vendored. Found before the renderer starts.
+ */
+export class RenderReferenceError extends ManifestError {}
 
 /** Errors listed beyond this many are summarized, so a broken repository cannot flood a log. */
 const MAX_LISTED = 1_000;

@@ -21,4 +21,5 @@ export {
   NamespaceNotAllowedError,
   RenderDeclarationError,
   RenderError,
+  RenderReferenceError,
 } from './errors.ts';

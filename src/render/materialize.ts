@@ -16,8 +16,8 @@ export function unsafePathReason(path: string): string | undefined {
 export interface Workspace {
   /** Root of the materialized repository files. */
   src: string;
-  /** HOME of the renderer, outside the repository files. */
-  home: string;
+  /** A fresh private directory for one render (its HOME, values files, wrapper). */
+  scratch: () => Promise<string>;
   remove: () => Promise<void>;
 }
 
@@ -35,15 +35,19 @@ export async function materialize(
   try {
     await chmod(root, 0o700);
     const src = join(root, 'src');
-    const home = join(root, 'home');
     await mkdir(src, { mode: 0o700 });
-    await mkdir(home, { mode: 0o700 });
     for (const file of files) {
       const target = join(src, ...file.path.split('/'));
       await mkdir(dirname(target), { recursive: true, mode: 0o700 });
       await writeFile(target, file.content, { mode: executable(file) ? 0o700 : 0o600, flag: 'wx' });
     }
-    return { src, home, remove };
+    let n = 0;
+    const scratch = async () => {
+      const dir = join(root, `run-${++n}`);
+      await mkdir(join(dir, 'home'), { recursive: true, mode: 0o700 });
+      return dir;
+    };
+    return { src, scratch, remove };
   } catch (e) {
     await remove();
     throw e;

@@ -17,6 +17,12 @@ export interface ReadTreeOptions {
   path?: string;
   include?: string[];
   exclude?: string[];
+  /**
+   * The whole tree for renderers: a dangling symlink or a submodule somewhere else in the
+   * repository is left out instead of refusing the commit (a kustomization that names one
+   * is refused by the reference checks, with its file and line).
+   */
+  lenient?: boolean;
 }
 
 /** What a repo path resolves to after following symlinks. */
@@ -182,7 +188,7 @@ export async function readFiles(
         const targetPath = reader.linkTarget(physical, target);
         const found = await reader.resolve(targetPath, childLogical);
         if (!found) {
-          if (!wanted(childLogical)) continue;
+          if (!wanted(childLogical) || opts.lenient) continue;
           throw reader.broken(childLogical, target);
         }
         await visit(found, childLogical, inner);

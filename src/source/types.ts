@@ -71,6 +71,8 @@ export interface ReadOptions {
   exclude?: string[];
   /** Read this commit instead of resolving the ref (no ref request). */
   sha?: string;
+  /** Leave out dangling symlinks and submodules instead of refusing (see ReadTreeOptions). */
+  lenient?: boolean;
 }
 
 export type Rewrite = 'force-push' | 'deleted' | 'tag-moved';

@@ -4,7 +4,7 @@
  * go through appFromConfig, so an app behaves the same whichever driver runs it.
  */
 import { readFile } from 'node:fs/promises';
-import type { AppConfig, SyncMode } from '../config/index.ts';
+import type { AppConfig, RenderConfig, SyncMode } from '../config/index.ts';
 import type { SourceSpec, VerifyPolicy } from '../source/index.ts';
 import { sourceIdentity } from '../source/identity.ts';
 import type { SyncSettings } from './execute.ts';
@@ -30,6 +30,8 @@ export interface App {
   mode: SyncMode;
   settings: SyncSettings;
   suspend: boolean;
+  /** What the app's renderers may do (commands, remote bases) and its inline helm values. */
+  render: RenderConfig;
 }
 
 export function normalizePath(path: string | undefined): string {
@@ -86,5 +88,6 @@ export async function appFromConfig(app: AppConfig): Promise<App> {
       adopt: false,
     },
     suspend: app.sync.suspend,
+    render: app.render,
   };
 }

@@ -7,7 +7,7 @@ import { Discovery } from '../cluster/discovery.ts';
 import { directReader, type LiveReader } from '../cluster/live.ts';
 import type { DryRunCache } from './dry-run-cache.ts';
 import type { Manifest } from '../manifests/index.ts';
-import { loadManifestsWithRenderers } from '../render/index.ts';
+import { commitFiles, loadManifestsWithRenderers, type CommitFiles } from '../render/index.ts';
 import { readSnapshot, type CommitInfo, type Snapshot } from '../source/index.ts';
 import type { App } from './app.ts';
 import { planApply, type PlannedObject } from './plan.ts';
@@ -30,19 +30,44 @@ export async function readCommit(app: App, sha?: string): Promise<Snapshot> {
   });
 }
 
+/** What loading a commit may ask of the cluster: its version, for helm's .Capabilities. */
+export interface LoadContext {
+  kubeVersion?: () => Promise<string | undefined>;
+}
+
+/**
+ * The commit's whole tree for its renderers (an overlay's bases, a chart's values files lie
+ * outside the app path), read and materialized once per commit and shared by every app of
+ * the repository. The signature was checked when the app's files were read.
+ */
+function wholeTree(app: App, sha: string): () => Promise<CommitFiles> {
+  return () =>
+    commitFiles(app.source.repo, sha, async () => {
+      const unverified = { ...app.source, verify: { mode: 'off' as const } };
+      return (await readSnapshot(unverified, { sha, lenient: true })).files;
+    });
+}
+
 /** Turns a commit's files into validated manifests (all errors at once). */
-export async function manifestsOf(app: App, snapshot: Snapshot): Promise<Manifest[]> {
+export async function manifestsOf(app: App, snapshot: Snapshot, ctx: LoadContext = {}): Promise<Manifest[]> {
   const allowed = app.destination.allowedNamespaces;
   return loadManifestsWithRenderers(snapshot.files, {
     commit: snapshot.commit.sha,
     basePath: app.path,
     ...(allowed ? { allowedNamespaces: allowed } : {}),
+    commitFiles: wholeTree(app, snapshot.commit.sha),
+    allowCommands: app.render.allowCommands,
+    allowRemoteBases: app.render.allowRemoteBases,
+    ...(app.render.helmValues ? { helmValues: app.render.helmValues } : {}),
+    namespace: app.destination.namespace,
+    releaseName: app.name,
+    ...(ctx.kubeVersion ? { kubeVersion: ctx.kubeVersion } : {}),
   });
 }
 
-export async function loadCommit(app: App, sha?: string): Promise<LoadedCommit> {
+export async function loadCommit(app: App, sha?: string, ctx: LoadContext = {}): Promise<LoadedCommit> {
   const snapshot = await readCommit(app, sha);
-  const manifests = await manifestsOf(app, snapshot);
+  const manifests = await manifestsOf(app, snapshot, ctx);
   return { snapshot, manifests, mask: secretMasker(snapshot.files, manifests) };
 }
 

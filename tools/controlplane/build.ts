@@ -12,6 +12,8 @@ import { cacheRoot, repoRoot } from './paths.ts';
 export const KUBE_VERSION = 'v1.36.3';
 export const ETCD_VERSION = 'v3.6.16';
 export const HELM_VERSION = 'v4.3.1';
+/** Pinned by tools/image/go.mod (the same kustomize the agent image ships). */
+export const KUSTOMIZE_VERSION = 'v5.8.2';
 
 export interface Binaries {
   kubeApiserver: string;
@@ -21,7 +23,7 @@ export interface Binaries {
 export class ControlPlaneBuildError extends Error {}
 
 interface Component {
-  name: 'etcd' | 'kube-apiserver' | 'helm';
+  name: 'etcd' | 'kube-apiserver' | 'helm' | 'kustomize';
   version: string;
   envVar: string;
   moduleDir: string;
@@ -66,6 +68,15 @@ const components: Component[] = [
       '-X helm.sh/helm/v4/internal/version.metadata=',
       '-X helm.sh/helm/v4/internal/version.gitTreeState=clean',
     ].join(' '),
+  },
+  {
+    // The renderer of kustomize apps in the tests, the same module the image builds.
+    name: 'kustomize',
+    version: KUSTOMIZE_VERSION,
+    envVar: 'TETHER_KUSTOMIZE',
+    moduleDir: join(repoRoot, 'tools', 'image'),
+    pkg: 'sigs.k8s.io/kustomize/kustomize/v5',
+    ldflags: `-s -w -X sigs.k8s.io/kustomize/api/provenance.version=${KUSTOMIZE_VERSION}`,
   },
 ];
 
@@ -198,4 +209,9 @@ export async function ensureBinaries(): Promise<Binaries> {
 /** Returns the path to helm (for the chart tests), building it on first use. */
 export function ensureHelm(): Promise<string> {
   return ensureTool('helm');
+}
+
+/** Returns the path to kustomize (for the renderer tests), building it on first use. */
+export function ensureKustomize(): Promise<string> {
+  return ensureTool('kustomize');
 }

@@ -17,5 +17,6 @@ export function defaultApp(name: string, repo: string): AppConfig {
       suspend: false,
       ignore: [],
     },
+    render: { allowCommands: false, allowRemoteBases: false },
   };
 }

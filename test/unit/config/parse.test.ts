@@ -79,6 +79,11 @@ describe('parseConfig: valid files', () => {
               { managers: ['kube-controller-manager'] },
             ],
           },
+          render: {
+            allowCommands: true,
+            allowRemoteBases: true,
+            helmValues: { replicaCount: 3, image: { tag: 'v2' } },
+          },
         },
       ],
     });
