@@ -389,6 +389,13 @@ describe('charts/tether rendered by helm', () => {
     // `mode: off` unquoted in values is YAML 1.1 false; the chart writes the string "off".
     expect(billing?.source.verify).toEqual({ mode: 'off' });
     expect(billing?.sync.mode).toBe('report');
+    // Renderer permissions pass through as written; unset, they stay off.
+    expect(billing?.render).toEqual({
+      allowCommands: false,
+      allowRemoteBases: true,
+      helmValues: { replicaCount: 2, image: { tag: 'v2' } },
+    });
+    expect(shop?.render).toEqual({ allowCommands: false, allowRemoteBases: false });
     // Chart-only keys never reach the agent, and no Secret object is rendered.
     expect(yamlText).not.toMatch(/credentialsSecret|caSecret|KeysSecret|rbac/);
     expect(ofKind(objects, 'Secret')).toEqual([]);

@@ -143,6 +143,9 @@ Secret files.
 {{- with .sync }}
 {{- $_ := set $out "sync" (deepCopy .) }}
 {{- end }}
+{{- with .render }}
+{{- $_ := set $out "render" (deepCopy .) }}
+{{- end }}
 {{- $apps = append $apps $out }}
 {{- end }}
 {{- $hooks := list }}
