@@ -4,6 +4,7 @@
  * are a contract (DESIGN.md, "Metrics").
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { rendererRuns } from '../render/index.ts';
 
 /** Reconciles take from milliseconds (nothing changed) to minutes (first apply of a big app). */
 const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -90,6 +91,17 @@ export class Metrics {
       help: '1 when the last reconcile of the app met an error of this kind: source (git), cluster (API server), audit (log not writable), commit (refused).',
       labelNames: ['app', 'kind'] as const,
       registers,
+    });
+    let rendersSeen = 0;
+    new Counter({
+      name: 'tether_renderer_runs_total',
+      help: 'Renderer processes (kustomize, helm, commands) started: only a new commit renders.',
+      registers,
+      collect() {
+        const now = rendererRuns();
+        if (now > rendersSeen) this.inc(now - rendersSeen);
+        rendersSeen = now;
+      },
     });
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }

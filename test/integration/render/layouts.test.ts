@@ -5,30 +5,14 @@
  * second sync all unchanged, an out-of-band `kubectl scale` named with its manager and
  * healed, and a prune of exactly the object of a removed file.
  */
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureHelm, ensureKustomize } from '../../../tools/controlplane/build.ts';
-import { createNamespace, jsonpath, kubectl, repoRoot, tether } from '../../support/cluster.ts';
+import { createNamespace, jsonpath, kubectl, tether } from '../../support/cluster.ts';
+import { fixtureFiles } from '../../support/fixture-repos.ts';
 import { gitServerSuite } from '../../support/suite.ts';
-
-const FIXTURES = join(repoRoot, 'test', 'fixtures', 'repos');
-
-/** A fixture's files; the CRD group made unique so that runs never share a cluster-scoped CRD. */
-export function fixtureFiles(name: string, group: string): Record<string, string> {
-  const root = join(FIXTURES, name);
-  const out: Record<string, string> = {};
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir)) {
-      const full = join(dir, entry);
-      if (statSync(full).isDirectory()) walk(full);
-      else out[relative(root, full)] = readFileSync(full, 'utf8').replaceAll('fixtures.tether.dev', group);
-    }
-  };
-  walk(root);
-  return out;
-}
 
 interface DriftObject {
   kind: string;
