@@ -103,8 +103,34 @@ describe('renderers refuse what leaves the repository', () => {
     );
     expect(r.stderr).toMatch(/render\.allowRemoteBases/);
     expect(r.stderr.match(/is refused: this app does not allow remote bases/g)).toHaveLength(3);
-    expect(requests).toEqual([]);
+    expect(requests.filter((u) => u === '/remote.yaml' || u === '/b')).toEqual([]);
     expect(r.written).toEqual([]);
+  });
+
+  it('a remote resource is fetched only for an app whose config allows remote bases', async () => {
+    const name = `remote-${Math.random().toString(36).slice(2, 8)}`;
+    suite
+      .git()
+      .createRepo(name)
+      .commit({
+        'app/kustomization.yaml': `resources:\n  - http://127.0.0.1:${port}/remote.yaml\n`,
+      });
+    const ns = await createNamespace('remote');
+    suite.cleanups.push(ns.cleanup);
+    const config = join(workDir, `${name}.yaml`);
+    writeFileSync(
+      config,
+      `apps:\n  - name: remote\n    source: {repo: ${suite.git().url(name)}, path: app}\n    destination: {namespace: ${ns.name}}\n    render: {allowRemoteBases: true}\n`,
+    );
+    const before = requests.length;
+    const r = await tether(
+      ['sync', '--config', config, '--audit-log', join(workDir, `${name}.jsonl`)],
+      env,
+      workDir,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(requests.slice(before)).toEqual(['/remote.yaml']);
+    expect(await kubectl(['-n', ns.name, 'get', 'configmap', 'remote', '-o', 'name'])).toContain('remote');
   });
 
   it('a symlink leaving the repository', async () => {
