@@ -12,6 +12,8 @@ import type { HelmDeclaration } from './declaration.ts';
 import { CHART_FILE } from './declaration.ts';
 import type { RepoTree } from './kustomize-refs.ts';
 
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 const outside = (p: string) => p === '..' || p.startsWith('../') || p.startsWith('/');
 
 /** Problems of a helm declaration in this commit (empty when helm may run). */
@@ -68,12 +70,10 @@ function unvendored(
     if (!isScalar(nameNode) || typeof nameNode.value !== 'string') continue;
     const name = nameNode.value;
     const vendoredDir = tree.files.has(`${chartsDir}/${name}/${CHART_FILE}`);
-    const vendoredTgz = [...tree.files.keys()].some(
-      (p) =>
-        p.startsWith(`${chartsDir}/${name}-`) &&
-        p.endsWith('.tgz') &&
-        !p.slice(chartsDir.length + 1).includes('/'),
-    );
+    // `helm dependency build` writes charts/<name>-<version>.tgz; the version starts with a
+    // digit, so `common` is not vendored by common-lib-0.3.0.tgz.
+    const tgz = new RegExp(`^${escapeRegExp(chartsDir)}/${escapeRegExp(name)}-\\d[^/]*\\.tgz$`);
+    const vendoredTgz = [...tree.files.keys()].some((p) => tgz.test(p));
     if (vendoredDir || vendoredTgz) continue;
     const repo = dep.get('repository');
     const { line, col } = lc.linePos(nameNode.range?.[0] ?? 0);

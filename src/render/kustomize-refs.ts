@@ -52,11 +52,15 @@ interface Ref {
   helm?: boolean;
 }
 
-const REMOTE = /^(?:[a-z][a-z0-9+.-]*:\/\/|git@|[a-z0-9.-]+\.[a-z]{2,}\/)|\?ref=|\/\/\S/i;
+// What kustomize fetches: a URL (http, https, git, ssh), an scp-like git remote, or
+// `host.tld/org/repo//dir?ref=v1`. A `file://` URL is not remote: it reads the machine.
+const URL_LIKE = /^(?:[a-z][a-z0-9+.-]*:\/\/|git@)/i;
+const HOST_LIKE = /^[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?::\d+)?\//i;
+const FILE_URL = /^file:/i;
 
 /** True for what kustomize would fetch: URLs, scp-like git remotes, `host.tld/org/repo`. */
 export function isRemoteReference(value: string): boolean {
-  return REMOTE.test(value);
+  return !FILE_URL.test(value) && (URL_LIKE.test(value) || HOST_LIKE.test(value));
 }
 
 export function kustomizationIn(tree: RepoTree, dir: string): SourceFile | undefined {
@@ -116,28 +120,32 @@ function judge(tree: RepoTree, kdir: string, ref: Ref, opts: RefCheckOptions): P
   // Generator files may be written `key=path`.
   const value = (ref.kind === 'file' ? ref.value.replace(/^[^=/]*=/, '') : ref.value).trim();
   if (value === '') return { what: `${field}: an empty path`, why: 'missing' };
+  if (FILE_URL.test(value))
+    return { what: `${field}: ${value} reads the machine's files, outside the repository`, why: 'outside' };
   if (value.startsWith('/'))
     return { what: `${field}: ${value} is an absolute path, which leaves the repository`, why: 'outside' };
   const target = posix.normalize(posix.join(kdir, value)).replace(/\/$/, '');
   const path = target === '.' ? '' : target;
-  if (!isRemoteReference(value) || tree.files.has(path) || tree.dirs.has(path)) {
-    if (path === '..' || path.startsWith('../'))
-      return {
-        what: `${field}: ${value} leaves the repository (it resolves outside its root)`,
-        why: 'outside',
-      };
-    if (tree.files.has(path)) return {};
-    if (tree.dirs.has(path))
-      return ref.kind === 'resource'
-        ? { follow: path }
-        : { what: `${field}: ${value} is a directory, a file was expected`, why: 'missing' };
-    return { what: `${field}: ${value} does not exist in the commit`, why: 'missing' };
+  // A path of the commit is local even where it looks like `host.tld/dir`.
+  const local = tree.files.has(path) || tree.dirs.has(path);
+  if (!local && isRemoteReference(value)) {
+    if (opts.allowRemote) return {};
+    return {
+      what: `${field}: remote ${value} is refused: this app does not allow remote bases`,
+      why: 'remote',
+    };
   }
-  if (opts.allowRemote) return {};
-  return {
-    what: `${field}: remote ${value} is refused: this app does not allow remote bases`,
-    why: 'remote',
-  };
+  if (path === '..' || path.startsWith('../'))
+    return {
+      what: `${field}: ${value} leaves the repository (it resolves outside its root)`,
+      why: 'outside',
+    };
+  if (tree.files.has(path)) return {};
+  if (tree.dirs.has(path))
+    return ref.kind === 'resource'
+      ? { follow: path }
+      : { what: `${field}: ${value} is a directory, a file was expected`, why: 'missing' };
+  return { what: `${field}: ${value} does not exist in the commit`, why: 'missing' };
 }
 
 interface Field {

@@ -36,49 +36,91 @@ export async function loadManifestsWithRenderers(
     if (!renderDirs.some(([outer]) => isUnder(dir, outer))) renderDirs.push([dir, file]);
   }
 
-  const errors: ManifestError[] = [];
+  if (renderDirs.length === 0) return plainOnly(inApp, opts);
+  // A copy made here (no shared commitFiles given) goes with this call.
+  const own = opts.commitFiles ? undefined : new CommitFiles(opts.commit, files);
+  const whole = own ?? (await opts.commitFiles!());
+  try {
+    const { rendered, errors } = await renderAll(whole, renderDirs, opts);
+    const allFiles = () => [...whole.files, ...rendered.map((r) => r.file)];
+    const plain = inApp.filter(
+      (f) => isManifestPath(f.path) && !renderDirs.some(([dir]) => isUnder(f.path, dir)),
+    );
+    const renderedFiles = rendered.map((r) => r.file);
+    const result = collectManifests(
+      [...plain, ...renderedFiles],
+      opts,
+      new Set(renderedFiles.map((f) => f.path)),
+    );
+    errors.push(...result.errors);
+    // Renderer output holds the generated Secrets: their values are masked too.
+    if (errors.length > 0) throw maskError(new ManifestErrors(opts.commit, errors), secretMasker(allFiles()));
+    const originsOf = new Map(rendered.map((r) => [r.file.path, r.origins]));
+    return result.manifests.map((m) => {
+      const origins = originsOf.get(m.source.file);
+      const origin = origins && originAt(origins, m.source.line);
+      return origin
+        ? { ...m, source: { ...m.source, file: origin.file, line: lineIn(whole, origin.file, m), column: 1 } }
+        : m;
+    });
+  } finally {
+    own?.dispose();
+  }
+}
+
+function plainOnly(inApp: SourceFile[], opts: LoadOptions): Manifest[] {
+  const result = collectManifests(
+    inApp.filter((f) => isManifestPath(f.path)),
+    opts,
+    new Set(),
+  );
+  if (result.errors.length > 0)
+    throw maskError(new ManifestErrors(opts.commit, result.errors), secretMasker(inApp));
+  return result.manifests;
+}
+
+/** Renders every directory, collecting the errors of all of them. */
+async function renderAll(
+  whole: CommitFiles,
+  renderDirs: [string, SourceFile][],
+  opts: LoadWithRenderersOptions,
+): Promise<{ rendered: Rendered[]; errors: ManifestError[] }> {
   const rendered: Rendered[] = [];
-  const whole =
-    renderDirs.length > 0 ? await (opts.commitFiles?.() ?? new CommitFiles(opts.commit, files)) : undefined;
-  const allFiles = () => [...(whole?.files ?? files), ...rendered.map((r) => r.file)];
+  const errors: ManifestError[] = [];
   for (const [dir, file] of renderDirs) {
     try {
       const declaration = readDeclaration(file, opts.commit);
-      rendered.push(await renderDirectory(whole!, dir, { ...opts, declaration }));
+      rendered.push(await renderDirectory(whole, dir, { ...opts, declaration }));
     } catch (e) {
       if (e instanceof ManifestErrors) errors.push(...e.errors);
       else if (e instanceof ManifestError) errors.push(e);
-      else throw maskError(e, secretMasker(allFiles()));
+      else throw maskError(e, secretMasker([...whole.files, ...rendered.map((r) => r.file)]));
     }
   }
-  const plain = inApp.filter(
-    (f) => isManifestPath(f.path) && !renderDirs.some(([dir]) => isUnder(f.path, dir)),
-  );
-  const renderedFiles = rendered.map((r) => r.file);
-  const result = collectManifests(
-    [...plain, ...renderedFiles],
-    opts,
-    new Set(renderedFiles.map((f) => f.path)),
-  );
-  errors.push(...result.errors);
-  // Renderer output holds the generated Secrets: their values are masked too.
-  if (errors.length > 0) throw maskError(new ManifestErrors(opts.commit, errors), secretMasker(allFiles()));
-  const originsOf = new Map(rendered.map((r) => [r.file.path, r.origins]));
-  return result.manifests.map((m) => {
-    const origins = originsOf.get(m.source.file);
-    const origin = origins && originAt(origins, m.source.line);
-    return origin
-      ? { ...m, source: { ...m.source, file: origin.file, line: lineIn(whole, origin.file, m), column: 1 } }
-      : m;
-  });
+  return { rendered, errors };
 }
 
-/** The line of the object's kind in its source file (templates and bases are not rendered output). */
-function lineIn(whole: CommitFiles | undefined, file: string, m: Manifest): number {
-  const f = whole?.tree.files.get(file);
+/**
+ * The line of the object in its source file (a base's document, a template): the document of
+ * its kind whose name the rendered name contains (a prefix or suffix may have been added),
+ * else the first of its kind, else 1.
+ */
+function lineIn(whole: CommitFiles, file: string, m: Manifest): number {
+  const f = whole.tree.files.get(file);
   if (!f) return 1;
   const lines = new TextDecoder().decode(f.content).split('\n');
   const kind = m.id.kind.replace(/[^A-Za-z0-9]/g, '');
-  const i = lines.findIndex((l) => new RegExp(`^kind:\\s*["']?${kind}["']?\\s*$`).test(l));
-  return i === -1 ? 1 : i + 1;
+  const kindLine = new RegExp(`^kind:\\s*["']?${kind}["']?\\s*$`);
+  let first = 0;
+  let docStart = 0;
+  for (let i = 0; i < lines.length; i++) {
+    if (/^---/.test(lines[i]!)) docStart = i + 1;
+    if (!kindLine.test(lines[i]!)) continue;
+    first ||= i + 1;
+    const end = lines.findIndex((l, j) => j > i && /^---/.test(l));
+    const doc = lines.slice(docStart, end === -1 ? undefined : end);
+    const name = doc.map((l) => /^ {2}name:\s*["']?([^"'\s#]+)/.exec(l)?.[1]).find((n) => n !== undefined);
+    if (name !== undefined && !name.includes('{') && m.id.name.includes(name)) return i + 1;
+  }
+  return first || 1;
 }

@@ -23,21 +23,29 @@ export function stripOrigins(text: string, prefix: string): { text: string; orig
   const out: string[] = [];
   const origins: Origin[] = [];
   let docStart = 1;
+  // Where the line is in the document: kustomize writes `metadata:` at column 0,
+  // `annotations:` at 2 and each annotation at 4. A block scalar's content is always
+  // indented deeper than its key, so these cannot be faked from inside a value.
+  let top = '';
+  let second = '';
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (line === '---') {
       out.push(line);
       docStart = out.length + 1;
+      top = second = '';
       continue;
     }
-    const m = /^(\s*)config\.kubernetes\.io\/origin: \|-?\s*$/.exec(line);
-    if (!m) {
+    const key = /^( *)([^\s:#][^:]*):/.exec(line);
+    if (key?.[1] === '') [top, second] = [key[2]!, ''];
+    else if (key?.[1] === '  ') second = key[2]!;
+    const inAnnotations = top === 'metadata' && second === 'annotations';
+    if (!inAnnotations || !/^ {4}config\.kubernetes\.io\/origin: \|-?\s*$/.test(line)) {
       out.push(line);
       continue;
     }
-    const indent = m[1]!.length;
     const fields = new Map<string, string>();
-    while (i + 1 < lines.length && indentOf(lines[i + 1]!) > indent) {
+    while (i + 1 < lines.length && indentOf(lines[i + 1]!) > 4) {
       const f = /^\s*([A-Za-z]+): (.*)$/.exec(lines[++i]!);
       if (f) fields.set(f[1]!, f[2]!.trim());
     }
@@ -48,14 +56,8 @@ export function stripOrigins(text: string, prefix: string): { text: string; orig
       origins.push({ line: docStart, file });
     }
     // `annotations:` whose only entry was the origin.
-    const prev = out[out.length - 1];
     const next = lines[i + 1];
-    if (
-      prev !== undefined &&
-      /^\s*annotations:\s*$/.test(prev) &&
-      (next === undefined || indentOf(next) <= indentOf(prev))
-    )
-      out.pop();
+    if (out[out.length - 1] === '  annotations:' && (next === undefined || indentOf(next) <= 2)) out.pop();
   }
   return { text: out.join('\n'), origins };
 }

@@ -46,6 +46,9 @@ export async function renderDirectory(
     return await render(commit, dir, opts);
   } catch (e) {
     throw maskError(e, secretMasker(commit.files as SourceFile[]));
+  } finally {
+    // A copy made for this call alone goes with it (the commit's Secrets are in it).
+    if (commit !== files) commit.dispose();
   }
 }
 

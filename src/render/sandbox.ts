@@ -21,7 +21,8 @@ export interface SandboxSpec {
   cwd: string;
 }
 
-const ROOT_DIRS = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
+// /etc/alternatives: Debian's update-alternatives links programs in /usr/bin through it.
+const ROOT_DIRS = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/etc/alternatives'];
 const NETWORK_FILES = [
   '/etc/resolv.conf',
   '/etc/hosts',

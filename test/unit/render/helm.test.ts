@@ -239,3 +239,21 @@ describe('helmSources', () => {
     ]);
   });
 });
+
+describe('vendored dependencies are matched by name and version', () => {
+  it('another chart whose name starts the same does not vendor a dependency', () => {
+    const chart = file(
+      'charts/web/Chart.yaml',
+      'apiVersion: v2\nname: web\nversion: 1.2.0\ndependencies:\n  - name: common\n    version: 1.0.0\n    repository: https://charts.example.com\n',
+    );
+    const files = [
+      ...chartRepo('renderer: helm\nchart: ../../charts/web\n').filter((f) => f.path !== chart.path),
+      chart,
+      file('charts/web/charts/common-lib-0.3.0.tgz', 'x'),
+    ];
+    expect(where(check(files))).toEqual([
+      'charts/web/Chart.yaml:5:11 chart dependency common (https://charts.example.com) is not vendored under charts/web/charts/',
+    ]);
+    expect(check([...files, file('charts/web/charts/common-1.0.0.tgz', 'x')])).toEqual([]);
+  });
+});

@@ -261,3 +261,29 @@ describe('checkKustomizeRefs', () => {
     expect(check([file('plain/x.yaml', 'a: 1\n')], {}, 'plain')).toEqual([]);
   });
 });
+
+describe('local paths that only look remote', () => {
+  it('a path with `//` leaving the repository is refused even where remote bases are allowed', () => {
+    const errors = check(repo('resources:\n  - ../../../../rb/secret//cm.yaml\n'), { allowRemote: true });
+    expect(where(errors)).toEqual([
+      `${KFILE}:2:5 resources: ../../../../rb/secret//cm.yaml leaves the repository (it resolves outside its root)`,
+    ]);
+  });
+
+  it('a file:// URL reads the machine and is refused whatever the app allows', () => {
+    const errors = check(repo('resources:\n  - file:///etc/tether//x\n'), { allowRemote: true });
+    expect(where(errors)).toEqual([
+      `${KFILE}:2:5 resources: file:///etc/tether//x reads the machine's files, outside the repository`,
+    ]);
+  });
+
+  it('a directory of the commit named like a host is local', () => {
+    const files = repo('resources:\n  - my.app/\n', [
+      file(`${OVERLAY}/my.app/kustomization.yaml`, 'resources: [../../../../../etc/x]\n'),
+    ]);
+    // Followed as a local base, whose own escape is then reported.
+    expect(where(check(files, { allowRemote: false }))).toEqual([
+      `${OVERLAY}/my.app/kustomization.yaml:1:13 resources: ../../../../../etc/x leaves the repository (it resolves outside its root)`,
+    ]);
+  });
+});

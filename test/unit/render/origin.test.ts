@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -219,5 +219,59 @@ describe('rendered objects name their source file', () => {
       'Deployment/dev-web deploy/bases/web/deployment.yaml:2',
     ]);
     for (const m of manifests) expect(annotationsOf(m.object) ?? {}).not.toHaveProperty(ORIGIN_ANNOTATION);
+  });
+});
+
+describe('stripOrigins leaves values alone', () => {
+  it('an origin-like text inside a block scalar is data, not an annotation', () => {
+    const output = [
+      'apiVersion: v1',
+      'data:',
+      '  example.yaml: |',
+      '    metadata:',
+      '      annotations:',
+      '        config.kubernetes.io/origin: |',
+      '          path: somewhere.yaml',
+      '  x.yaml: |',
+      '  annotations:',
+      '    config.kubernetes.io/origin: |',
+      '      path: fake.yaml',
+      'kind: ConfigMap',
+      'metadata:',
+      '  annotations:',
+      '    config.kubernetes.io/origin: |',
+      '      path: ../src/app/cm.yaml',
+      '  name: cm',
+      '',
+    ].join('\n');
+    const { text, origins } = stripOrigins(output, '../src/');
+    // Only the object's own annotation went: both block scalars keep every line.
+    expect(text).toBe(
+      output.replace(
+        '  annotations:\n    config.kubernetes.io/origin: |\n      path: ../src/app/cm.yaml\n  name: cm',
+        '  name: cm',
+      ),
+    );
+    expect(origins).toEqual([{ line: 1, file: 'app/cm.yaml' }]);
+  });
+});
+
+describe('a render of files given directly', () => {
+  it('leaves no materialized copy behind (it holds the commit, Secrets included)', async () => {
+    const before = new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('tether-render-')));
+    const files = [
+      file('app/kustomization.yaml', 'resources: [s.yaml]\n'),
+      file('app/s.yaml', 'apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {token: hunter2}\n'),
+    ];
+    await renderDirectory(files, 'app', { commit: COMMIT });
+    await loadManifestsWithRenderers(files, { commit: COMMIT, basePath: 'app' });
+    // Other processes may render meanwhile: only a copy of these files counts.
+    const after = readdirSync(tmpdir()).filter(
+      (n) =>
+        n.startsWith('tether-render-') &&
+        !before.has(n) &&
+        existsSync(join(tmpdir(), n, 'src', 'app', 's.yaml')),
+    );
+    expect(after).toEqual([]);
   });
 });
