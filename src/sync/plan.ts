@@ -12,6 +12,7 @@ import {
   SYNC_WAVE_ANNOTATION,
 } from '../contract.ts';
 import { digestOf, formatId, objectKey, type Manifest } from '../manifests/index.ts';
+import { isRecord } from '../util/object.ts';
 import { shortSha } from '../util/sha.ts';
 import { PlanErrors, type PlanProblem } from './errors.ts';
 import { formatLocation } from '../manifests/index.ts';
@@ -79,6 +80,20 @@ function waveOf(m: Manifest): number | string {
     : `${SYNC_WAVE_ANNOTATION} must be an integer in quotes, got ${JSON.stringify(raw)}`;
 }
 
+/**
+ * The object without its null-valued fields. Git's `data: null` (what templates render for an
+ * empty value) means "nothing": the server stores nothing for it. Sent as is, a null still
+ * claims the field's ownership, so every sync would rewrite managedFields alone, a write that
+ * drift (comparing values) never sees. Nulls inside lists are kept.
+ */
+export function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((v: unknown) => (isRecord(v) ? withoutNulls(v) : v));
+  if (!isRecord(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== null) out[k] = withoutNulls(v);
+  return out;
+}
+
 function withTetherLabels(
   object: Record<string, unknown>,
   namespace: string | undefined,
@@ -138,7 +153,9 @@ export function planApply(input: PlanInput): PlannedObject[] {
     }
     const namespaced = known ? known.namespaced : crdScope!;
     if (!namespaced && m.id.namespace !== '') {
-      errors.push({ message: `${where}: ${formatId(m.id)}: ${kind} is cluster-scoped; remove metadata.namespace` });
+      errors.push({
+        message: `${where}: ${formatId(m.id)}: ${kind} is cluster-scoped; remove metadata.namespace`,
+      });
       continue;
     }
     const wave = waveOf(m);
@@ -160,7 +177,12 @@ export function planApply(input: PlanInput): PlannedObject[] {
       continue;
     }
     seen.set(objectKey(resolved), m);
-    const object = withTetherLabels(m.object, namespaced ? namespace : undefined, app, source);
+    const object = withTetherLabels(
+      withoutNulls(m.object) as Record<string, unknown>,
+      namespaced ? namespace : undefined,
+      app,
+      source,
+    );
     planned.push({
       manifest: m,
       object,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadManifests } from '../../../src/manifests/index.ts';
 import { PlanErrors } from '../../../src/sync/errors.ts';
-import { labelValue, planApply, type KindLookup } from '../../../src/sync/plan.ts';
+import { labelValue, planApply, withoutNulls, type KindLookup } from '../../../src/sync/plan.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const commit = 'a'.repeat(40);
@@ -181,5 +181,22 @@ describe('planApply: what only the default namespace reveals, and what the clust
     const typo = errorOf({ 'x.yaml': 'apiVersion: apps/v2\nkind: Deployment\nmetadata: {name: d}\n' });
     expect(typo.constructor.name).toBe('PlanErrors');
     expect(typo.errors[0]).toContain('check apiVersion and kind');
+  });
+});
+
+describe('withoutNulls', () => {
+  it("drops null-valued fields at any depth (Git's `data: null` means nothing) and keeps nulls inside lists", () => {
+    expect(
+      withoutNulls({
+        data: null,
+        metadata: { name: 'c', labels: null },
+        spec: { args: ['a', null], x: [{ y: null }] },
+      }),
+    ).toEqual({ metadata: { name: 'c' }, spec: { args: ['a', null], x: [{}] } });
+  });
+
+  it('plans a ConfigMap with data: null without data', () => {
+    const [cm] = plan({ 'a.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: null\n' });
+    expect(cm!.object).not.toHaveProperty('data');
   });
 });
