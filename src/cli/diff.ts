@@ -142,13 +142,19 @@ export function diffCommand(): Command {
     .option('--prune', 'show objects no longer in Git as deletions (as sync --prune would do)')
     .option('--no-prune', "show them as orphans (overrides the config's sync.prune)")
     .option('--adopt', 'preview as sync --adopt would apply: objects of other apps taken over')
+    .option(
+      '--recreate',
+      'preview as sync --recreate would apply: objects whose immutable fields change deleted and created again',
+    )
     .addOption(outputOption(['text', 'json', 'yaml', 'markdown']))
     .addHelpText(
       'after',
       `
 Every object is server-side dry-run against the live cluster; nothing is written. For each
-changed field it says who owns it today. Exit codes as kubectl diff: 0 no differences,
-1 differences, 2 error. Markdown is sized for a pull-request comment (at most 60,000
+changed field it says who owns it today. An object whose immutable field changes is shown
+as refused (sync would refuse it) or, with --recreate or tether.dev/recreate: "true", as
+recreate; the other objects are previewed all the same. Exit codes as kubectl diff: 0 no
+differences, 1 differences, 2 error. Markdown is sized for a pull-request comment (at most 60,000
 characters, cut cleanly with a note). With --config, the app's ignore rules, destination
 and prune setting apply as in the agent.
 
@@ -178,6 +184,7 @@ Examples:
             ignore: app.settings.ignore,
             prune: app.settings.prune,
             adopt: app.settings.adopt,
+            recreate: app.settings.recreate,
           });
           endProgress();
           process.stdout.write(

@@ -65,4 +65,11 @@ export class ApiStatusError extends TetherError {
       this.status === 422 && /immutable|may not change/i.test(this.message + JSON.stringify(this.causes))
     );
   }
+  /** The fields an immutable-field refusal names, as `.spec.selector` (empty when it names none). */
+  get immutableFields(): string[] {
+    const fields = this.causes
+      .filter((c) => c.field && /immutable|may not change/i.test(c.message ?? ''))
+      .map((c) => `.${c.field!.replace(/^\./, '')}`);
+    return [...new Set(fields)];
+  }
 }

@@ -4,7 +4,7 @@
  * not evaluate.
  */
 import type { FieldDrift } from './drift.ts';
-import { formatDriftValue, formatOwner } from './format-text.ts';
+import { formatDriftValues, formatOwner } from './format-text.ts';
 
 export interface JunitCase {
   /** e.g. `apps/v1 Deployment` */
@@ -35,10 +35,10 @@ export function xmlEscape(text: string): string {
 }
 
 function body(c: JunitCase): string {
-  const lines = c.fields.map(
-    (f) =>
-      `${f.path}: git ${formatDriftValue(f.desired)}, live ${formatDriftValue(f.live)}; ${f.owners.map(formatOwner).join(', ') || 'no owner'}`,
-  );
+  const lines = c.fields.map((f) => {
+    const [git, live] = formatDriftValues(f.desired, f.live);
+    return `${f.path}: git ${git}, live ${live}; ${f.owners.map(formatOwner).join(', ') || 'no owner'}`;
+  });
   if (c.message) lines.push(c.message);
   return lines.join('\n');
 }

@@ -62,6 +62,37 @@ export function formatDriftValue(value: unknown, max = 80): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+/** Characters kept before the first difference when two long values are cut around it. */
+const LEAD = 24;
+
+/** `text` from `start`, at most `max` characters with the `…` marks, which say what was cut. */
+function window(text: string, start: number, max: number): string {
+  const head = start > 0 ? '…' : '';
+  const room = max - head.length;
+  const rest = text.slice(start);
+  return head + (rest.length > room ? `${rest.slice(0, room - 1)}…` : rest);
+}
+
+/**
+ * Two differing values on one line each, as formatDriftValue, but a value too long to show
+ * whole is cut around the first character where the two differ: `…/app:v1.2.4"` against
+ * `…/app:v1.2.3"` keeps the tag that changed, never only the common start.
+ */
+export function formatDriftValues(desired: unknown, live: unknown, max = 80): [string, string] {
+  const absent = (v: unknown) => v === null || v === undefined;
+  if (absent(desired) || absent(live)) return [formatDriftValue(desired, max), formatDriftValue(live, max)];
+  const a = JSON.stringify(desired);
+  const b = JSON.stringify(live);
+  if (a.length <= max && b.length <= max) return [a, b];
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  // Where both differ from the start, or the difference shows anyway, cut the end as usual.
+  if (i < max - LEAD) return [formatDriftValue(desired, max), formatDriftValue(live, max)];
+  // At least LEAD characters before the difference; more when the values end soon after it.
+  const start = Math.min(i - LEAD, Math.max(a.length, b.length) - (max - 1));
+  return [window(a, start, max), window(b, start, max)];
+}
+
 /** `kubectl (Update, subresource scale, 2026-03-02T10:20:00Z)`. */
 export function formatOwner(owner: Owner): string {
   const parts: string[] = [owner.operation];
@@ -80,8 +111,9 @@ export function formatFieldDrift(field: FieldDrift, opts: { color: boolean }): s
   const paint = (code: string, text: string): string => (opts.color ? `${code}${text}${ANSI.reset}` : text);
   const by =
     field.owners.length === 0 ? 'no live owner' : `owned by ${field.owners.map(formatOwner).join(', ')}`;
+  const [desired, live] = formatDriftValues(field.desired, field.live);
   return (
-    `${paint(ANSI.bold, field.path)}: desired ${paint(ANSI.green, formatDriftValue(field.desired))}, ` +
-    `live ${paint(ANSI.red, formatDriftValue(field.live))}; ${by}`
+    `${paint(ANSI.bold, field.path)}: desired ${paint(ANSI.green, desired)}, ` +
+    `live ${paint(ANSI.red, live)}; ${by}`
   );
 }

@@ -12,6 +12,7 @@ export {
 export type { UnifiedDiffOptions } from './format-text.ts';
 export {
   formatDriftValue,
+  formatDriftValues,
   formatFieldDrift,
   formatOwner,
   formatOwnersBrief,

@@ -221,8 +221,8 @@ function missingName(metadata: Record<string, unknown>, invalid: Invalid): void 
   if (metadata['generateName'] !== undefined) {
     invalid(
       ['metadata', 'generateName'],
-      'metadata.generateName without metadata.name: Tether needs a fixed name to track the object',
-      'replace generateName with a fixed metadata.name',
+      'metadata.generateName without metadata.name: Tether needs a fixed name to track the object (generateName is only allowed for hooks, tether.dev/hook, which this version of Tether does not run yet)',
+      'replace generateName with a fixed metadata.name; if this is a hook (a migration Job, say), give it a fixed name for now, or exclude its file (--exclude / source.exclude) until Tether runs sync hooks',
     );
   } else {
     invalid(['metadata'], 'metadata.name is missing', 'add metadata.name');

@@ -18,14 +18,8 @@ import type { ResourceInfo } from '../cluster/discovery.ts';
 import { ApiStatusError } from '../cluster/errors.ts';
 import type { IgnoreRule } from '../diff/index.ts';
 import type { ObjectId } from '../manifests/index.ts';
-import {
-  ClusterConditionError,
-  clusterCondition,
-  ForeignObjectError,
-  ImmutableFieldError,
-  ObjectRejectedError,
-  UnservedKindError,
-} from './errors.ts';
+import type { ClusterConditionError, ObjectRejectedError } from './errors.ts';
+import { ForeignObjectError, ImmutableFieldError, refusalOf, UnservedKindError } from './errors.ts';
 import { evaluate, type Evaluation } from './evaluate.ts';
 import type { Connection } from './pipeline.ts';
 import type { PlannedObject } from './plan.ts';
@@ -36,6 +30,11 @@ export type ApplyPolicy = 'normal' | 'create-only' | 'ignore';
 export function applyPolicy(p: PlannedObject): ApplyPolicy {
   const a = annotationOf(p.manifest.object, APPLY_ANNOTATION);
   return a === 'create-only' || a === 'ignore' ? a : 'normal';
+}
+
+/** Whether an immutable-field change may delete and recreate the object (--recreate or its annotation). */
+export function recreateAllowed(p: PlannedObject, recreate: boolean): boolean {
+  return recreate || annotationOf(p.manifest.object, RECREATE_ANNOTATION) === 'true';
 }
 
 /** The object's identity as applied: its namespace defaulted. */
@@ -110,17 +109,10 @@ export async function classify(
         kind: 'immutable',
         info,
         live,
-        error: new ImmutableFieldError(id, source, detail, { cause: e }),
+        error: new ImmutableFieldError(id, source, detail, e.immutableFields, { cause: e }),
       };
     }
-    const condition = clusterCondition(e.status, e.reason, e.detail);
-    if (condition)
-      return {
-        kind: 'failed',
-        error: new ClusterConditionError(id, source, `${e.detail} (${condition})`, { cause: e }),
-        live,
-      };
-    return { kind: 'failed', error: new ObjectRejectedError(id, source, e.detail, { cause: e }), live };
+    return { kind: 'failed', error: refusalOf(id, source, e), live };
   }
 }
 

@@ -3,6 +3,7 @@
  * applied (which object, where in Git, why), the commit-level errors that gather them, and
  * the prune guard. Messages name the file:line and commit; hints say what to do next.
  */
+import type { ApiStatusError } from '../cluster/errors.ts';
 import { TetherError } from '../errors.ts';
 import { formatId, type ObjectId, type SourceLocation } from '../manifests/index.ts';
 import { shortSha } from '../util/sha.ts';
@@ -38,7 +39,20 @@ export class UnservedKindError extends ObjectError {}
 export class ObjectRejectedError extends ObjectError {}
 
 /** An immutable field changed and recreating the object is not allowed. */
-export class ImmutableFieldError extends ObjectError {}
+export class ImmutableFieldError extends ObjectError {
+  /** The immutable fields the server named, as `.spec.selector`. */
+  readonly fields: string[];
+  constructor(
+    id: ObjectId,
+    source: SourceLocation | undefined,
+    detail: string,
+    fields: string[],
+    options?: { cause?: unknown },
+  ) {
+    super(id, source, detail, options);
+    this.fields = fields;
+  }
+}
 
 /** The object exists and another Tether app applied it: this app does not take it silently. */
 export class ForeignObjectError extends ObjectError {
@@ -59,14 +73,51 @@ export class ForeignObjectError extends ObjectError {
  */
 export class ClusterConditionError extends ObjectError {}
 
+/**
+ * What the cluster says about an RBAC refusal, from the API server's words: `User "u" cannot
+ * patch resource "configmaps" in API group "" in the namespace "shop"` (or `at the cluster scope`).
+ */
+export function forbiddenRequest(
+  detail: string,
+): { user: string; verb: string; resource: string; group: string; namespace: string } | undefined {
+  const m =
+    /(User|ServiceAccount|Group) "([^"]*)" cannot (\w+) resource "([^"]*)" in API group "([^"]*)"(?: in the namespace "([^"]*)")?/i.exec(
+      detail,
+    );
+  if (!m) return undefined;
+  return { user: m[2]!, verb: m[3]!, resource: m[4]!, group: m[5]!, namespace: m[6] ?? '' };
+}
+
 /** Why the API server's refusal is the cluster's state rather than the manifest's fault, if it is. */
 export function clusterCondition(status: number, reason: string, detail: string): string | undefined {
+  // `namespaces "shop" not found`; `... in namespace shop because it is being terminated`.
+  const ns = /namespaces? "?([-a-z0-9.]+)"? (?:not found|because)/i.exec(detail)?.[1];
   if (/being terminated/i.test(detail) || reason === 'NamespaceTerminating')
-    return 'its namespace is being deleted: the next reconcile applies it once the namespace is gone and recreated (or was not deleted after all)';
+    return `its namespace${ns ? ` ${ns}` : ''} is being deleted: wait until it is gone and create it again (or add it to the repository), or see what holds it with kubectl get namespace${ns ? ` ${ns}` : ''} -o yaml (finalizers, conditions); the next reconcile applies it then`;
   if (status === 404 && /namespaces? "[^"]*" not found/i.test(detail))
-    return 'its namespace does not exist: create it (or add it to the commit)';
-  if (status === 403) return "the cluster's RBAC forbids it: grant the agent's identity this permission";
+    return `its namespace does not exist: create it (kubectl create namespace ${ns ?? '<name>'}) or add its Namespace to the repository`;
+  if (status === 403) {
+    const f = forbiddenRequest(detail);
+    if (!f) return "the cluster's RBAC forbids it: grant the agent's identity this permission";
+    const resource = f.group ? `${f.resource}.${f.group}` : f.resource;
+    const where = f.namespace
+      ? `in namespace ${f.namespace} (a Role and a RoleBinding there, or a ClusterRoleBinding)`
+      : 'at the cluster scope (a ClusterRole and a ClusterRoleBinding)';
+    return `the cluster's RBAC forbids it: grant ${f.user}, the identity Tether runs as, the verb ${f.verb} on ${resource} ${where}; Tether needs get, list, watch and patch (delete too, to prune)`;
+  }
   return undefined;
+}
+
+/** The API server's refusal of one object: a condition of the cluster, or the object's own fault. */
+export function refusalOf(
+  id: ObjectId,
+  source: SourceLocation | undefined,
+  e: ApiStatusError,
+): ClusterConditionError | ObjectRejectedError {
+  const condition = clusterCondition(e.status, e.reason, e.detail);
+  return condition
+    ? new ClusterConditionError(id, source, `${e.detail} (${condition})`, { cause: e })
+    : new ObjectRejectedError(id, source, e.detail, { cause: e });
 }
 
 /** Objects of a commit cannot be applied because of the cluster's state: nothing was written. */
@@ -96,23 +147,51 @@ export class CommitRejectedError extends TetherError {
   }
   constructor(errors: ObjectError[], commit: string, written: boolean) {
     const sorted = [...errors].sort((a, b) => (a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
+    const cluster = errors.some((e) => e instanceof ClusterConditionError)
+      ? ' (the refusals that name a condition of the cluster need the cluster fixed, not the commit)'
+      : '';
     super(`commit ${shortSha(commit)} was rejected by the API server:\n${listed(sorted)}`, {
       hint: written
-        ? "fix the manifests and push a new commit; only this commit's Namespaces and CRDs were applied, nothing else was written"
-        : 'fix the manifests and push a new commit; nothing was written',
+        ? `fix the manifests and push a new commit${cluster}; only this commit's Namespaces and CRDs were applied, nothing else was written`
+        : `fix the manifests and push a new commit${cluster}; nothing was written`,
     });
     this.errors = sorted;
   }
 }
 
+/** One reason a commit cannot be planned: `unserved` when the cluster lacks the kind (a CRD to install). */
+export interface PlanProblem {
+  message: string;
+  unserved?: boolean;
+}
+
 /** The commit cannot be planned (unknown kinds, wrong scope, bad annotations): nothing was written. */
 export class PlanErrors extends TetherError {
   readonly errors: string[];
-  constructor(errors: string[], commit: string) {
+  static of(problems: PlanProblem[], commit: string): PlanErrors {
+    const messages = problems.map((p) => p.message);
+    return problems.every((p) => p.unserved)
+      ? new UnservedKindsError(messages, commit)
+      : new PlanErrors(messages, commit);
+  }
+  constructor(errors: string[], commit: string, hint?: string) {
     super(`commit ${shortSha(commit)} cannot be applied:\n${listed(errors)}`, {
-      hint: 'fix the manifests (or install the missing CRDs) and push a new commit; nothing was written',
+      hint:
+        hint ??
+        'fix the manifests (for a kind the cluster does not serve, install its CRD in the cluster or add the CRD to the repository) and push a new commit; nothing was written',
     });
     this.errors = errors;
+  }
+}
+
+/** Every object the plan refused is of a kind the cluster does not serve: a CRD is missing from the cluster. */
+export class UnservedKindsError extends PlanErrors {
+  constructor(errors: string[], commit: string) {
+    super(
+      errors,
+      commit,
+      'the cluster does not serve these kinds: install their CustomResourceDefinitions in the cluster first, or add the CRDs to the repository (if apiVersion or kind has a typo, fix it and push a new commit); nothing was written',
+    );
   }
 }
 

@@ -5,7 +5,7 @@
  * change are not patched. Conflicting fields of other server-side appliers are left alone
  * unless the conflict policy is `force`. Prune runs only after every object applied.
  */
-import { FIELD_MANAGER, RECREATE_ANNOTATION, annotationOf } from '../contract.ts';
+import { FIELD_MANAGER } from '../contract.ts';
 import { applyObject } from '../cluster/apply.ts';
 import { deleteObject } from '../cluster/delete.ts';
 import { ApiStatusError } from '../cluster/errors.ts';
@@ -14,11 +14,18 @@ import { waitForCrdEstablished, waitForDeletion } from '../cluster/wait.ts';
 import type { IgnoreRule } from '../diff/index.ts';
 import type { ObjectId } from '../manifests/index.ts';
 import { mapConcurrent } from '../util/concurrency.ts';
-import { applyPolicy, classify, missingNamespaces, resolvedId, type Classification } from './classify.ts';
+import {
+  applyPolicy,
+  classify,
+  missingNamespaces,
+  recreateAllowed,
+  resolvedId,
+  type Classification,
+} from './classify.ts';
 import {
   ApplyInterruptedError,
   CommitRejectedError,
-  ObjectRejectedError,
+  refusalOf,
   UnservedKindError,
   type ObjectError,
 } from './errors.ts';
@@ -88,14 +95,10 @@ interface Checked {
   c: Classification;
 }
 
-function recreateAllowed(p: PlannedObject, settings: SyncSettings): boolean {
-  return settings.recreate || annotationOf(p.manifest.object, RECREATE_ANNOTATION) === 'true';
-}
-
 /** Why a classified object stops the commit before any write, if it does. */
 function rejection({ planned: p, c }: Checked, settings: SyncSettings): ObjectError | undefined {
   if (c.kind === 'failed') return c.error;
-  if (c.kind === 'immutable' && !recreateAllowed(p, settings)) return c.error;
+  if (c.kind === 'immutable' && !recreateAllowed(p, settings.recreate)) return c.error;
   if (c.kind === 'pending')
     return (
       c.error ??
@@ -165,7 +168,7 @@ async function writeOne(input: Run, { planned: p, c }: Checked): Promise<ApplyRe
   } catch (err) {
     if (!(err instanceof ApiStatusError)) throw err;
     if (input.mask) maskError(err, input.mask);
-    const error = new ObjectRejectedError(id, p.manifest.source, err.detail, { cause: err });
+    const error = refusalOf(id, p.manifest.source, err);
     return { ...base, status: 'failed', message: error.message, error };
   }
 }

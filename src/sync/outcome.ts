@@ -15,8 +15,12 @@ export type ApplyStatus =
   'created' | 'configured' | 'unchanged' | 'pruned' | 'conflict' | 'skipped' | 'failed';
 /** What `tether drift` (report mode) found: the `drift -o json` statuses. */
 export type ReportStatus = 'in-sync' | 'drifted' | 'missing' | 'orphaned' | 'conflict' | 'error';
-/** What `tether diff` says applying would do. */
-export type PreviewStatus = 'create' | 'update' | 'unchanged' | 'delete' | 'orphan';
+/**
+ * What `tether diff` says applying would do. `recreate`: an immutable field changed and
+ * recreating is allowed (deleted, then created); `refused`: an immutable field changed and it
+ * is not (sync would refuse the commit).
+ */
+export type PreviewStatus = 'create' | 'update' | 'recreate' | 'refused' | 'unchanged' | 'delete' | 'orphan';
 export type ObjectStatus = ApplyStatus | ReportStatus | PreviewStatus;
 
 interface Traits {
@@ -47,6 +51,8 @@ const TRAITS: Record<ObjectStatus, Traits> = {
   error: { ...none, failed: true, audit: 'error' },
   create: { ...none, differs: true },
   update: { ...none, differs: true },
+  recreate: { ...none, differs: true },
+  refused: { ...none, differs: true },
   delete: { ...none, differs: true },
   orphan: { ...none, differs: true },
 };

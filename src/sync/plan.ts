@@ -11,8 +11,10 @@ import {
   SOURCE_ANNOTATION,
   SYNC_WAVE_ANNOTATION,
 } from '../contract.ts';
-import { digestOf, formatId, type Manifest } from '../manifests/index.ts';
-import { PlanErrors } from './errors.ts';
+import { digestOf, formatId, objectKey, type Manifest } from '../manifests/index.ts';
+import { isRecord } from '../util/object.ts';
+import { shortSha } from '../util/sha.ts';
+import { PlanErrors, type PlanProblem } from './errors.ts';
 import { formatLocation } from '../manifests/index.ts';
 
 export interface KindInfo {
@@ -78,6 +80,20 @@ function waveOf(m: Manifest): number | string {
     : `${SYNC_WAVE_ANNOTATION} must be an integer in quotes, got ${JSON.stringify(raw)}`;
 }
 
+/**
+ * The object without its null-valued fields. Git's `data: null` (what templates render for an
+ * empty value) means "nothing": the server stores nothing for it. Sent as is, a null still
+ * claims the field's ownership, so every sync would rewrite managedFields alone, a write that
+ * drift (comparing values) never sees. Nulls inside lists are kept.
+ */
+export function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((v: unknown) => (isRecord(v) ? withoutNulls(v) : v));
+  if (!isRecord(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== null) out[k] = withoutNulls(v);
+  return out;
+}
+
 function withTetherLabels(
   object: Record<string, unknown>,
   namespace: string | undefined,
@@ -113,38 +129,60 @@ export interface PlanInput {
 export function planApply(input: PlanInput): PlannedObject[] {
   const { manifests, lookup, defaultNamespace, commit, app, source, allowedNamespaces } = input;
   const fromCrds = kindsFromCrds(manifests);
-  const errors: string[] = [];
+  const errors: PlanProblem[] = [];
   const planned: PlannedObject[] = [];
+  /** Where each object, by its identity once the namespace is defaulted, was first defined. */
+  const seen = new Map<string, Manifest>();
   for (const m of manifests) {
     const where = formatLocation(m.source);
     const { group, version, kind } = m.id;
     const known = lookup(group, version, kind);
     const crdScope = fromCrds.get(`${group}/${version}/${kind}`);
     if (!known && crdScope === undefined) {
-      errors.push(
-        `${where}: ${formatId(m.id)}: the cluster does not serve ${group ? `${group}/` : ''}${version} ${kind}; ` +
-          'check apiVersion and kind, or add the CustomResourceDefinition that defines it',
-      );
+      // A group with a dot outside *.k8s.io is a custom resource's: its CRD is missing.
+      const custom = group.includes('.') && !group.endsWith('.k8s.io');
+      errors.push({
+        message:
+          `${where}: ${formatId(m.id)}: the cluster does not serve ${group ? `${group}/` : ''}${version} ${kind}; ` +
+          (custom
+            ? `install the CustomResourceDefinition of ${kind} (group ${group}) in the cluster first, or add it to the repository`
+            : 'check apiVersion and kind, or add the CustomResourceDefinition that defines it'),
+        unserved: custom,
+      });
       continue;
     }
     const namespaced = known ? known.namespaced : crdScope!;
     if (!namespaced && m.id.namespace !== '') {
-      errors.push(`${where}: ${formatId(m.id)}: ${kind} is cluster-scoped; remove metadata.namespace`);
+      errors.push({
+        message: `${where}: ${formatId(m.id)}: ${kind} is cluster-scoped; remove metadata.namespace`,
+      });
       continue;
     }
     const wave = waveOf(m);
     if (typeof wave === 'string') {
-      errors.push(`${where}: ${formatId(m.id)}: ${wave}`);
+      errors.push({ message: `${where}: ${formatId(m.id)}: ${wave}` });
       continue;
     }
     const namespace = namespaced ? m.id.namespace || defaultNamespace : '';
     if (namespaced && allowedNamespaces && !allowedNamespaces.includes(namespace)) {
-      errors.push(
-        `${where}: ${formatId(m.id)}: namespace ${namespace}${m.id.namespace ? '' : ' (the destination, as the object names none)'} is not in the app's allowedNamespaces (${allowedNamespaces.join(', ')})`,
-      );
+      errors.push({
+        message: `${where}: ${formatId(m.id)}: namespace ${namespace}${m.id.namespace ? '' : ' (the destination, as the object names none)'} is not in the app's allowedNamespaces (${allowedNamespaces.join(', ')})`,
+      });
       continue;
     }
-    const object = withTetherLabels(m.object, namespaced ? namespace : undefined, app, source);
+    const resolved = { ...m.id, namespace };
+    const first = seen.get(objectKey(resolved));
+    if (first) {
+      errors.push({ message: duplicate(m, first, formatId(resolved), commit) });
+      continue;
+    }
+    seen.set(objectKey(resolved), m);
+    const object = withTetherLabels(
+      withoutNulls(m.object) as Record<string, unknown>,
+      namespaced ? namespace : undefined,
+      app,
+      source,
+    );
     planned.push({
       manifest: m,
       object,
@@ -156,13 +194,25 @@ export function planApply(input: PlanInput): PlannedObject[] {
       definedByCommit: !known,
     });
   }
-  if (errors.length > 0) throw new PlanErrors(errors, commit);
+  if (errors.length > 0) throw PlanErrors.of(errors, commit);
   return planned.sort(
     (a, b) =>
       STAGE_ORDER[a.stage] - STAGE_ORDER[b.stage] ||
       a.wave - b.wave ||
       a.manifest.source.file.localeCompare(b.manifest.source.file) ||
       a.manifest.source.line - b.manifest.source.line,
+  );
+}
+
+/**
+ * The same object twice once the namespace is defaulted (loading catches identical
+ * identities; one naming the default namespace and one naming none meet only here).
+ */
+function duplicate(m: Manifest, first: Manifest, id: string, commit: string): string {
+  const via = (x: Manifest) => (x.id.namespace ? 'its namespace named' : 'the default namespace');
+  return (
+    `${formatLocation(m.source)}: ${id} is defined twice in commit ${shortSha(commit)}: here (${via(m)}) and at ` +
+    `${formatLocation(first.source)} (${via(first)}); keep one of the two definitions`
   );
 }
 

@@ -1,7 +1,7 @@
 /** Helpers for integration tests: a namespace per test, kubectl, and the tether CLI as a user runs it. */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -42,6 +42,22 @@ export async function createNamespace(prefix = 't'): Promise<{ name: string; cle
       await kubectl(['delete', 'namespace', name, '--wait=false', '--ignore-not-found']);
     },
   };
+}
+
+/**
+ * A kubeconfig that acts as `user` through impersonation (`as:`): the admin's credentials,
+ * the user's permissions (none beyond discovery until a test binds a Role to it).
+ */
+export async function impersonatingKubeconfig(user: string): Promise<string> {
+  const config = JSON.parse(
+    await kubectl(['config', 'view', '--raw', '--minify', '--flatten', '-o', 'json']),
+  ) as {
+    users: { user: Record<string, unknown> }[];
+  };
+  for (const u of config.users) u.user.as = user;
+  const file = join(mkdtempSync(join(tmpdir(), 'tether-as-')), 'kubeconfig');
+  writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
+  return file;
 }
 
 let state: string | undefined;

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { diffLines, formatFieldDrift, formatOwner, unifiedYamlDiff } from '../../../src/diff/index.ts';
+import {
+  diffLines,
+  formatDriftValues,
+  formatFieldDrift,
+  formatOwner,
+  unifiedYamlDiff,
+} from '../../../src/diff/index.ts';
 
 const opts = { color: false, labelBefore: 'live', labelAfter: 'git' };
 
@@ -112,5 +118,48 @@ describe('drift lines', () => {
       '.a: desired "x", live <absent>; no live owner',
     );
     expect(formatOwner({ manager: 'm', operation: 'Apply' })).toBe('m (Apply)');
+  });
+});
+
+describe('long differing values', () => {
+  const image = (tag: string) =>
+    `registry.eu-west-1.example.com/platform/team-payments/services/checkout-service-api:${tag}`;
+
+  it('keeps the part where the two differ (an image tag), marking what was cut', () => {
+    const [desired, live] = formatDriftValues(image('v1.2.4'), image('v1.2.3'));
+    expect(desired).toMatch(/^….*checkout-service-api:v1\.2\.4"$/);
+    expect(live).toMatch(/^….*checkout-service-api:v1\.2\.3"$/);
+    expect(desired.length).toBeLessThanOrEqual(80);
+    // The cut starts at the same place in both, so they line up.
+    expect(desired.slice(0, -3)).toBe(live.slice(0, -3));
+    const line = formatFieldDrift(
+      {
+        path: '.spec.template.spec.containers[name=api].image',
+        desired: image('v1.2.4'),
+        live: image('v1.2.3'),
+        owners: [],
+      },
+      { color: false },
+    );
+    expect(line).toContain('v1.2.4"');
+    expect(line).toContain('v1.2.3"');
+  });
+
+  it('cuts both ends of a long value whose difference is in the middle', () => {
+    const base = 'x'.repeat(100);
+    const [a, b] = formatDriftValues(`${base}A${base}`, `${base}B${base}`);
+    expect(a).toMatch(/^…x+Ax+…$/);
+    expect(b).toMatch(/^…x+Bx+…$/);
+    expect(a).toHaveLength(80);
+  });
+
+  it('leaves short values whole, cuts the end when the difference is near the start, and says <absent>', () => {
+    expect(formatDriftValues('a', 'b')).toEqual(['"a"', '"b"']);
+    const [a, b] = formatDriftValues(`A${'y'.repeat(200)}`, `B${'y'.repeat(200)}`);
+    expect(a).toMatch(/^"Ay+…$/);
+    expect(b).toMatch(/^"By+…$/);
+    expect(a).toHaveLength(80);
+    expect(formatDriftValues(image('v1'), null)).toEqual([`"${image('v1')}"`.slice(0, 79) + '…', '<absent>']);
+    expect(formatDriftValues({ k: 'v' }, { k: 'w' })).toEqual(['{"k":"v"}', '{"k":"w"}']);
   });
 });

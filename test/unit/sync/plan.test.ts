@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadManifests } from '../../../src/manifests/index.ts';
 import { PlanErrors } from '../../../src/sync/errors.ts';
-import { labelValue, planApply, type KindLookup } from '../../../src/sync/plan.ts';
+import { labelValue, planApply, withoutNulls, type KindLookup } from '../../../src/sync/plan.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const commit = 'a'.repeat(40);
@@ -143,5 +143,60 @@ describe('planApply with allowedNamespaces', () => {
     expect((error as PlanErrors).errors).toEqual([
       "a.yaml:1:1: v1 ConfigMap c: namespace dflt (the destination, as the object names none) is not in the app's allowedNamespaces (ok)",
     ]);
+  });
+});
+
+describe('planApply: what only the default namespace reveals, and what the cluster lacks', () => {
+  const errorOf = (files: Record<string, string>): PlanErrors => {
+    try {
+      plan(files);
+    } catch (e) {
+      if (e instanceof PlanErrors) return e;
+      throw e;
+    }
+    throw new Error('planned without error');
+  };
+
+  it('refuses an object defined once with the default namespace named and once through it, naming both places', () => {
+    const e = errorOf({
+      'a.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: dflt}\n',
+      'b.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n',
+      'c.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: other}\n',
+    });
+    expect(e.errors).toEqual([
+      'b.yaml:1:1: v1 ConfigMap dflt/c is defined twice in commit aaaaaaa: here (the default namespace) and at a.yaml:1:1 (its namespace named); keep one of the two definitions',
+    ]);
+    expect(e.hint).toMatch(/^fix the manifests/);
+  });
+
+  it('says a missing CRD is for the cluster (or the repository), and keeps typos of built-in groups with the manifests', () => {
+    const missing = errorOf({ 'x.yaml': 'apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g}\n' });
+    expect(missing.constructor.name).toBe('UnservedKindsError');
+    expect(missing.errors[0]).toContain(
+      'install the CustomResourceDefinition of Gadget (group example.com) in the cluster first, or add it to the repository',
+    );
+    expect(missing.hint).toMatch(
+      /^the cluster does not serve these kinds: install their CustomResourceDefinitions/,
+    );
+    const typo = errorOf({ 'x.yaml': 'apiVersion: apps/v2\nkind: Deployment\nmetadata: {name: d}\n' });
+    expect(typo.constructor.name).toBe('PlanErrors');
+    expect(typo.errors[0]).toContain('check apiVersion and kind');
+  });
+});
+
+describe('withoutNulls', () => {
+  it("drops null-valued fields at any depth (Git's `data: null` means nothing) and keeps nulls inside lists", () => {
+    expect(
+      withoutNulls({
+        data: null,
+        metadata: { name: 'c', labels: null },
+        spec: { args: ['a', null], x: [{ y: null }] },
+      }),
+    ).toEqual({ metadata: { name: 'c' }, spec: { args: ['a', null], x: [{}] } });
+  });
+
+  it('plans a ConfigMap with data: null without data', () => {
+    const [cm] = plan({ 'a.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: null\n' });
+    expect(cm!.object).not.toHaveProperty('data');
   });
 });
