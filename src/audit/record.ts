@@ -35,6 +35,10 @@ export const AUDIT_RESULTS = [
   'partial',
   /** Completes an intent whose process died before its own completion record. */
   'recovered',
+  /** After an apply: every object of the commit became Current (details.health). */
+  'healthy',
+  /** After an apply: an object Failed, or did not become Current in time (details.health). */
+  'degraded',
 ] as const;
 export type AuditResult = (typeof AUDIT_RESULTS)[number];
 

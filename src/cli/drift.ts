@@ -5,6 +5,7 @@ import { formatFieldDrift, formatOwnersBrief, junitReport, markdownCell as cell 
 import { formatId } from '../manifests/index.ts';
 import { apiVersionOf, differs, exitCodeOf, failed, summarize } from '../sync/outcome.ts';
 import { reportDrift, type ReportResult } from '../sync/report.ts';
+import { summarize as summarizeHealth } from '../health/index.ts';
 import { auditInput } from '../sync/to-audit.ts';
 import { shortSha } from '../util/sha.ts';
 import { addAppFlags, type AppFlags } from './app-flags.ts';
@@ -40,8 +41,33 @@ function text(commit: string, results: ReportResult[]): string {
     lines.push(`${r.status.padEnd(9)} ${formatId(r.id)}${r.message ? `  (${r.message})` : ''}`);
     for (const f of r.fields) lines.push(`    ${formatFieldDrift(f, { color })}`);
   }
-  lines.push(summarize(results));
+  lines.push(summarize(results), ...healthSummary(results));
   return lines.join('\n') + '\n';
+}
+
+/** The app's health (kstatus words) and each object that is not Current, with why. */
+function healthSummary(results: ReportResult[]): string[] {
+  const judged = results.filter((r) => r.health !== undefined);
+  if (judged.length === 0) return [];
+  const counts = new Map<string, number>();
+  for (const r of judged) counts.set(r.health!.status, (counts.get(r.health!.status) ?? 0) + 1);
+  const lines = [
+    `health: ${summarizeHealth(judged.map((r) => r.health!))} (${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')})`,
+  ];
+  for (const r of judged) {
+    const h = r.health!;
+    if (h.status === 'Current') continue;
+    lines.push(
+      `    ${h.status.padEnd(11)} ${formatId(r.id)}: ${h.reason ? `${h.reason}: ` : ''}${h.message}`,
+    );
+  }
+  return lines;
+}
+
+/** drift -o json: the app's health beside its objects'. */
+function withAppHealth<T extends object>(json: T, results: ReportResult[]): T & { health?: string } {
+  const judged = results.flatMap((r) => (r.health ? [r.health] : []));
+  return judged.length > 0 ? { ...json, health: summarizeHealth(judged) } : json;
 }
 
 function markdown(commit: string, results: ReportResult[]): string {
@@ -101,7 +127,7 @@ Examples:
           endProgress();
           const out =
             flags.output === 'json' || flags.output === 'yaml'
-              ? serialize(resultsJson(sha, app.name, results), flags.output)
+              ? serialize(withAppHealth(resultsJson(sha, app.name, results), results), flags.output)
               : flags.output === 'markdown'
                 ? markdown(sha, results)
                 : flags.output === 'junit'

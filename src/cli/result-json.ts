@@ -4,7 +4,10 @@
  */
 import { stringify } from 'yaml';
 import type { FieldDrift } from '../diff/index.ts';
+import type { Health } from '../health/index.ts';
+import { objectKey } from '../manifests/identity.ts';
 import { apiVersionOf, type ObjectResult } from '../sync/outcome.ts';
+import type { ObjectHealth, WaitResult } from '../sync/wait.ts';
 
 export interface FieldJson {
   path: string;
@@ -23,6 +26,8 @@ export interface ObjectJson {
   message?: string;
   file?: string;
   line?: number;
+  /** kstatus health of the live object (drift, and sync --wait). */
+  health?: Health;
 }
 
 export interface ResultsJson {
@@ -46,7 +51,13 @@ function fieldsOf(r: ObjectResult): FieldDrift[] {
   return [...r.fields, ...r.conflicts.filter((c) => !seen.has(c.path))];
 }
 
-export function resultsJson(commit: string, app: string, results: readonly ObjectResult[]): ResultsJson {
+export function resultsJson(
+  commit: string,
+  app: string,
+  results: readonly ObjectResult[],
+  health?: readonly ObjectHealth[],
+): ResultsJson {
+  const healthOf = new Map((health ?? []).map((h) => [objectKey(h.id), h.health]));
   return {
     commit,
     app,
@@ -59,8 +70,16 @@ export function resultsJson(commit: string, app: string, results: readonly Objec
       fields: fieldsOf(r).map(fieldJson),
       ...(r.message ? { message: r.message } : {}),
       ...(r.source ? { file: r.source.file, line: r.source.line } : {}),
+      ...((healthOf.get(objectKey(r.id)) ?? r.health)
+        ? { health: healthOf.get(objectKey(r.id)) ?? r.health }
+        : {}),
     })),
   };
+}
+
+/** The app's health after `sync --wait`. */
+export function healthJson(w: WaitResult): { status: string; timedOut: boolean; seconds: number } {
+  return { status: w.status, timedOut: w.timedOut, seconds: Math.round(w.elapsedMs) / 1000 };
 }
 
 /** JSON (indented) or YAML of the same object, newline-terminated. */

@@ -14,12 +14,18 @@ import { auditInput } from '../sync/to-audit.ts';
 import { addAppFlags, type AppFlags } from './app-flags.ts';
 import { addAuditFlag, outputOption, useColor } from './common.ts';
 import { UsageError } from './output.ts';
-import { resultsJson, serialize } from './result-json.ts';
+import { healthJson, resultsJson, serialize } from './result-json.ts';
 import { runApp } from './run-app.ts';
+import { appliedObjects, healthLines, healthRecord, waitForHealth } from './wait-health.ts';
+import { parseDuration } from '../config/duration.ts';
+import { auditCommit } from '../sync/to-audit.ts';
+import type { WaitResult } from '../sync/wait.ts';
 
 interface SyncFlags extends AppFlags {
   auditLog: string;
   output: 'text' | 'json' | 'yaml';
+  wait?: boolean;
+  timeout: string;
 }
 
 /** The log's head anchored on the app's inventory; a failure is reported, not fatal (the record is written). */
@@ -50,7 +56,8 @@ export async function runSync(flags: SyncFlags): Promise<void> {
     flags,
     'sync',
     { progress: flags.output === 'text' },
-    async ({ app, loaded, sha, conn, target, endProgress }) => {
+    async ({ app, loaded, sha, conn, target, plan, endProgress }) => {
+      const timeoutMs = parseDuration(flags.timeout);
       if (app.mode === 'report')
         throw new UsageError(
           `app ${app.name} is in report mode (sync.mode: report in ${flags.config}): sync would write`,
@@ -61,6 +68,7 @@ export async function runSync(flags: SyncFlags): Promise<void> {
       // Opened before anything is written: no write when the log cannot be appended to.
       const log = await AuditLog.open(flags.auditLog);
       let outcome;
+      let health: WaitResult | undefined;
       try {
         await recoverIntents(log, conn, app.name, app.destination.namespace);
         outcome = await applyAudited({
@@ -81,12 +89,20 @@ export async function runSync(flags: SyncFlags): Promise<void> {
         });
         const written = await log.append(outcome.gate.complete(record));
         await anchorHead(conn, app, log.firstHash, written);
+        if (flags.wait && !outcome.results.some((r) => failed(r.status))) {
+          health = await waitForHealth(conn, appliedObjects(plan, outcome.results), timeoutMs);
+          endProgress();
+          await log.append(healthRecord(app, auditCommit(loaded.snapshot.commit), health));
+        }
       } finally {
         await log.close();
       }
       const { results } = outcome;
       if (flags.output === 'json' || flags.output === 'yaml') {
-        process.stdout.write(serialize(resultsJson(sha, app.name, results), flags.output));
+        const json = resultsJson(sha, app.name, results, health?.objects);
+        process.stdout.write(
+          serialize(health ? { ...json, health: healthJson(health) } : json, flags.output),
+        );
       } else {
         process.stdout.write(`commit ${sha}\n`);
         for (const r of results) {
@@ -98,10 +114,13 @@ export async function runSync(flags: SyncFlags): Promise<void> {
           }
         }
       }
+      if (health && flags.output === 'text')
+        for (const line of healthLines(health, timeoutMs)) process.stdout.write(`${line}\n`);
       // 2: objects failed; 3: applied, but conflicts (another applier's fields, another app's
-      // objects) were left unresolved.
+      // objects) were left unresolved; 1 (--wait): applied, but not healthy in time.
       if (results.some((r) => failed(r.status))) process.exitCode = 2;
       else if (results.some((r) => r.status === 'conflict')) process.exitCode = 3;
+      else if (health && health.status !== 'Current') process.exitCode = 1;
     },
   );
 }
@@ -116,6 +135,11 @@ export function syncCommand(): Command {
     .option('--allow-mass-prune', 'let --prune delete more than half of the app at once')
     .option('--force', 'conflict policy force: take over fields other server-side appliers own')
     .option('--recreate', 'delete and recreate objects whose immutable fields changed')
+    .option(
+      '--wait',
+      'after applying, wait until every applied object is healthy (Current); exit 1 naming each Failed or timed-out object',
+    )
+    .option('--timeout <duration>', 'how long --wait waits (e.g. 90s, 5m)', '5m')
     .option(
       '--adopt',
       'take over objects another Tether app applied (else they are refused; tether.dev/adopt: "true" does it per object)',
@@ -132,7 +156,14 @@ Output: the commit sha, then one line per object: created, configured, unchanged
 skipped, pruned or failed. -o json and -o yaml write the same object as drift -o json
 (commit, app, per object its status, manifest file and line, and changed or conflicting
 fields with their owners). Exit codes: 0 applied, 2 error (nothing or part written),
-3 applied but conflicts left unresolved.
+3 applied but conflicts left unresolved, 1 (--wait) applied but not healthy in time.
+
+--wait reads the applied objects until each is Current, as kubectl rollout status does:
+Deployments, StatefulSets and DaemonSets rolled out and available, Jobs complete, Pods
+ready, PVCs bound, CRDs established, anything with a Ready condition ready. It stops early
+when every object that is not Current has Failed (a Deployment past its progress deadline,
+a crash-looping Pod, a failed Job), prints each with its reason, and records the outcome
+(healthy or degraded) in the audit log after the apply record.
 
 With --config, the app runs exactly as the agent runs it: its source and credentials, its
 destination and allowed namespaces, its ignore rules, prune guard and conflict policy;
@@ -143,6 +174,7 @@ Examples:
   tether sync --repo . --path examples-repo/apps/shop --prune
   tether sync --config tether.yaml --app shop
   tether sync --config tether.yaml --app shop --ref my-branch
+  tether sync --config tether.yaml --app shop --wait --timeout 3m
   TETHER_GIT_PASSWORD=$TOKEN tether sync --repo https://bot@git.example.com/org/deploy.git`,
     )
     .action(async (flags: SyncFlags) => {

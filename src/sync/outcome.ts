@@ -7,6 +7,7 @@
  */
 import type { AuditAction, AuditMode, AuditResult } from '../audit/index.ts';
 import type { FieldDrift, Operation } from '../diff/index.ts';
+import type { Health } from '../health/index.ts';
 import type { ObjectId, SourceLocation } from '../manifests/index.ts';
 import type { ObjectError } from './errors.ts';
 
@@ -78,6 +79,8 @@ export interface ObjectResult<S extends ObjectStatus = ObjectStatus> {
   error?: ObjectError;
   /** diff only: the live and the would-be object (normalised, Secrets masked) and the patch. */
   change?: { before: unknown; after: unknown; patch: Operation[] };
+  /** drift: the kstatus health of the live object (NotFound when there is none). */
+  health?: Health;
 }
 
 /** Reasons an object was left alone, worded once for every command. */

@@ -4,6 +4,8 @@
  * owners. Writes nothing: only GETs and dry-runs.
  */
 import { readInventory } from '../cluster/inventory.ts';
+import type { KubeObject } from '../cluster/apply.ts';
+import { healthOf } from '../health/index.ts';
 import type { IgnoreRule } from '../diff/index.ts';
 import { mapConcurrent } from '../util/concurrency.ts';
 import { classify, missingNamespaces, resolvedId, type Classification } from './classify.ts';
@@ -25,8 +27,27 @@ export interface ReportInput extends Connection {
 
 export type ReportResult = ObjectResult<ReportStatus>;
 
-/** A classification in report mode's words. */
+/** The live object a classification saw, if any. */
+function liveOf(c: Classification): KubeObject | undefined {
+  switch (c.kind) {
+    case 'ignored':
+    case 'pending':
+      return undefined;
+    case 'evaluated':
+      return c.evaluation.live;
+    default:
+      return c.live;
+  }
+}
+
+/** A classification in report mode's words, with the live object's health. */
 export function reportOf(p: PlannedObject, c: Classification): ReportResult {
+  const result = reportStatusOf(p, c);
+  if (c.kind === 'ignored') return result;
+  return { ...result, health: healthOf(liveOf(c)) };
+}
+
+function reportStatusOf(p: PlannedObject, c: Classification): ReportResult {
   const base = { id: resolvedId(p), source: p.manifest.source, fields: [], conflicts: [] };
   switch (c.kind) {
     case 'ignored':
