@@ -78,6 +78,8 @@ export class PathNotFoundError extends SourceError {}
 export class SymlinkEscapeError extends SourceError {}
 /** A symlink whose target is missing, or a chain of links that loops. */
 export class BrokenSymlinkError extends SourceError {}
+/** A git submodule (gitlink) where the app's files are read: refused, never skipped. */
+export class SubmoduleError extends SourceError {}
 
 // --- signatures -------------------------------------------------------------------------------
 
