@@ -136,8 +136,8 @@ export function diffCommand(): Command {
   addAppFlags(cmd);
   return cmd
     .option(
-      '--base <ref>',
-      'base ref of the change (e.g. main): also list the objects the range base..ref touched',
+      '--base <revision>',
+      'base of the change (e.g. main, HEAD~1, a short sha): also list the objects the range base..ref touched',
     )
     .option('--prune', 'show objects no longer in Git as deletions (as sync --prune would do)')
     .option('--no-prune', "show them as orphans (overrides the config's sync.prune)")
