@@ -131,30 +131,35 @@ export function resolveIn(
 
 /**
  * Deepens the cache's history below `tip` (DEEPEN_STEPS) until `attempt` gives an answer
- * without hitting missing history. Returns the answer (undefined when even the whole history
- * gave none) and the store it came from, which the caller closes.
+ * without hitting missing history; with `wholeHistory`, fetches all of it first (a short sha
+ * unique in part of the history may be ambiguous in the whole). Returns the answer (undefined
+ * when even the whole history gave none) and the store it came from, which the caller closes.
  */
 export async function deepenUntil<T>(
   ctx: RemoteContext,
   tip: ResolvedRef,
   attempt: (store: ObjectStore) => Promise<T | undefined>,
+  wholeHistory = false,
 ): Promise<{ store: ObjectStore; value: T | undefined }> {
-  let store = await ensureCommit(ctx, tip.sha, localRefFor(tip));
+  const depths = wholeHistory ? DEEPEN_STEPS.slice(-1) : [undefined, ...DEEPEN_STEPS];
+  let store: ObjectStore | undefined;
   try {
-    for (const depth of [...DEEPEN_STEPS, undefined]) {
+    for (const depth of depths) {
+      if (store) closeStore(store);
+      store =
+        depth === undefined
+          ? await ensureCommit(ctx, tip.sha, localRefFor(tip))
+          : await deepen(ctx, tip.sha, localRefFor(tip), depth);
       try {
         const value = await attempt(store);
         if (value !== undefined) return { store, value };
       } catch (err) {
         if (!(err instanceof MissingHistory)) throw err;
       }
-      if (depth === undefined) break;
-      closeStore(store);
-      store = await deepen(ctx, tip.sha, localRefFor(tip), depth);
     }
-    return { store, value: undefined };
+    return { store: store!, value: undefined };
   } catch (err) {
-    closeStore(store);
+    if (store) closeStore(store);
     throw err;
   }
 }
@@ -176,8 +181,11 @@ export async function lookupRemoteRevision(
   const tip = base ?? (isShaPrefix(rev.base) ? await lookupRemote(ctx, within) : undefined);
   if (!tip) return undefined;
   const where = ctx.target.url;
-  const { store, value } = await deepenUntil(ctx, tip, (s) =>
-    Promise.resolve(resolveIn(s, rev, base, where)),
+  const { store, value } = await deepenUntil(
+    ctx,
+    tip,
+    (s) => Promise.resolve(resolveIn(s, rev, base, where)),
+    base === undefined,
   );
   closeStore(store);
   if (value) return value;
