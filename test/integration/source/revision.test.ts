@@ -314,6 +314,24 @@ describe('revisions on the command line', () => {
     expect(excluded.code, excluded.stderr).toBe(0);
   });
 
+  it('audit --commit takes a revision with --repo, and a sha prefix without', async () => {
+    const rev = `${short('c')}^`; // b, which the sync above applied
+    const found = await tether(
+      ['audit', '--repo', repo.bare, '--commit', rev, '-o', 'json'],
+      {},
+      elsewhere.path,
+    );
+    expect(found.code, found.stderr).toBe(0);
+    const records = JSON.parse(found.stdout) as { commit: { sha: string } }[];
+    expect(records.length).toBeGreaterThan(0);
+    expect(new Set(records.map((r) => r.commit.sha))).toEqual(new Set([sha.b]));
+    const prefix = await tether(['audit', '--commit', short('b'), '-o', 'json']);
+    expect(JSON.parse(prefix.stdout)).toEqual(records);
+    const bare = await tether(['audit', '--commit', 'HEAD~1']);
+    expect(bare.code).not.toBe(0);
+    expect(bare.stderr).toMatch(/add --repo to read it as a git revision/);
+  });
+
   it('--path outside the repository is refused, not turned into another directory', async () => {
     for (const bad of ['../shop', '/apps/shop', 'apps/../../shop']) {
       const r = await tether(['diff', '--repo', repo.bare, '--path', bad, '-n', ns, '--app', 'rev-cli']);
