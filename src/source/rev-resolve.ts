@@ -12,10 +12,10 @@ import { closeStore, parseCommit, type ObjectStore, type ParsedCommit } from './
 import { shortSha } from '../util/sha.ts';
 
 /** Commits of history fetched below a remote tip, deeper each time, until a lookup succeeds. */
-export const DEEPEN_STEPS = [50, 500, 5_000, 0x7fffffff];
+const DEEPEN_STEPS = [50, 500, 5_000, 0x7fffffff];
 
 /** A commit the walk needs is not in the store (a shallow cache or clone ends above it). */
-export class MissingHistory extends Error {
+class MissingHistory extends Error {
   readonly sha: string;
   constructor(sha: string) {
     super(`commit ${sha} is not in the object store`);
@@ -52,7 +52,7 @@ function commitAt(store: ObjectStore, sha: string): ParsedCommit {
  * The one commit whose sha starts with `prefix` (tags pointing at commits count, as for git's
  * commit-ish lookups; trees and blobs do not); undefined when there is none.
  */
-export function commitByPrefix(store: ObjectStore, prefix: string, where: string): string | undefined {
+function commitByPrefix(store: ObjectStore, prefix: string, where: string): string | undefined {
   const commits = new Map<string, string>();
   for (const oid of store.objects.withPrefix(prefix.toLowerCase())) {
     const commit = peel(store, oid);
@@ -77,7 +77,7 @@ function beyond(rev: Revision, sha: string, c: ParsedCommit, why: string): Revis
 }
 
 /** The commit reached from `start` by the revision's chain of ~ and ^. */
-export function walk(store: ObjectStore, start: string, rev: Revision): string {
+function walk(store: ObjectStore, start: string, rev: Revision): string {
   let sha = start;
   for (const step of rev.steps) {
     if (step.op === 'peel') continue; // the base is a commit already
@@ -104,7 +104,7 @@ export function walk(store: ObjectStore, start: string, rev: Revision): string {
  * when that found nothing, from the commit its base abbreviates. Undefined when the base names
  * nothing; throws MissingHistory when the store lacks a commit on the way.
  */
-export function resolveIn(
+function resolveIn(
   store: ObjectStore,
   rev: Revision,
   base: ResolvedRef | undefined,

@@ -58,8 +58,3 @@ export function parseRevision(text: string): Revision {
   }
   return { text, base, steps };
 }
-
-/** True when `text` is more than a name: a chain of ~ and ^ after it. */
-export function hasSteps(text: string | undefined): boolean {
-  return text !== undefined && /[~^]/.test(text);
-}

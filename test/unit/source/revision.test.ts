@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AmbiguousRevisionError, InvalidRevisionError } from '../../../src/source/errors.ts';
 import { normalizeDir } from '../../../src/source/identity.ts';
-import { hasSteps, isShaPrefix, parseRevision } from '../../../src/source/revision.ts';
+import { isShaPrefix, parseRevision } from '../../../src/source/revision.ts';
 
 describe('parseRevision', () => {
   it('reads a plain name as a base without steps', () => {
@@ -57,15 +57,12 @@ describe('parseRevision', () => {
     expect(() => parseRevision('~1')).toThrow(/HEAD~1/);
   });
 
-  it('tells sha prefixes and chains apart', () => {
+  it('tells sha prefixes from names', () => {
     expect(isShaPrefix('abc')).toBe(false);
     expect(isShaPrefix('abcd')).toBe(true);
     expect(isShaPrefix('0D521C6')).toBe(true);
     expect(isShaPrefix('a'.repeat(41))).toBe(false);
     expect(isShaPrefix('main')).toBe(false);
-    expect(hasSteps('HEAD~1')).toBe(true);
-    expect(hasSteps('main')).toBe(false);
-    expect(hasSteps(undefined)).toBe(false);
   });
 });
 
