@@ -238,9 +238,10 @@ async function updateLocalRef(gitdir: string, ref: string, expected: string, nex
 }
 
 /**
- * Creates the revert of commit `sha` on top of the source's tracked branch and (with
- * `push: true`) pushes it with a compare-and-swap. Throws RevertConflictError (nothing
- * written) when later commits changed the same files.
+ * Creates the revert of the commit `revision` names (a full or short sha, HEAD~N, a tag:
+ * revision.ts) on top of the source's tracked branch and (with `push: true`) pushes it with
+ * a compare-and-swap. Throws RevertConflictError (nothing written) when later commits
+ * changed the same files.
  */
 export async function revertCommit(
   spec: SourceSpec,
