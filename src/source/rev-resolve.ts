@@ -5,10 +5,12 @@
 // step by step, below the tracked ref.
 import { AmbiguousRevisionError, CommitNotFoundError, RevisionNotFoundError } from './errors.ts';
 import { deepen, ensureCommit } from './fetch.ts';
+import { lsRefs, type RemoteRef } from './ls-refs.ts';
 import { localRefFor, lookupRemote, type RemoteContext } from './remote.ts';
 import { isFullSha, refNotFound as refNotFoundPlain, type ResolvedRef } from './resolve.ts';
 import { isShaPrefix, parseRevision, type Revision } from './revision.ts';
 import { closeStore, parseCommit, type ObjectStore, type ParsedCommit } from './store.ts';
+import { toSourceError } from './transport-errors.ts';
 import { shortSha } from '../util/sha.ts';
 
 /** Commits of history fetched below a remote tip, deeper each time, until a lookup succeeds. */
@@ -167,7 +169,8 @@ export async function deepenUntil<T>(
 /**
  * The commit `ref` names on a remote: a plain branch or tag with one ls-refs request as
  * before; a chain (HEAD~2, v1^) or a short sha after fetching the history it needs, the
- * latter searched in the history of `within` (default: the remote HEAD).
+ * latter searched in the history of `within` (default: the remote HEAD), then of the other
+ * branches.
  */
 export async function lookupRemoteRevision(
   ctx: RemoteContext,
@@ -181,19 +184,37 @@ export async function lookupRemoteRevision(
   const tip = base ?? (isShaPrefix(rev.base) ? await lookupRemote(ctx, within) : undefined);
   if (!tip) return undefined;
   const where = ctx.target.url;
-  const { store, value } = await deepenUntil(
-    ctx,
-    tip,
-    (s) => Promise.resolve(resolveIn(s, rev, base, where)),
-    base === undefined,
-  );
-  closeStore(store);
-  if (value) return value;
+  const search = async (from: ResolvedRef): Promise<ResolvedRef | undefined> => {
+    const { store, value } = await deepenUntil(
+      ctx,
+      from,
+      (s) => Promise.resolve(resolveIn(s, rev, base, where)),
+      base === undefined,
+    );
+    closeStore(store);
+    return value;
+  };
+  const found = await search(tip);
+  if (found) return found;
   if (base) throw new CommitNotFoundError(`revision ${ref}: ${where} did not send the history it needs`);
+  // Not below the tracked ref: the other branches, fetched without recording them in the cache.
+  for (const branch of await otherBranches(ctx, tip)) {
+    const hit = await search({ sha: branch.oid, ref: branch.ref, kind: 'other' });
+    if (hit) return hit;
+  }
   throw new RevisionNotFoundError(
-    `revision ${ref} not found in ${where}: no branch or tag of that name, and no commit whose sha starts with ${rev.base} in the history of ${tip.ref}`,
-    { hint: 'give the full sha, or a branch or tag whose history holds the commit' },
+    `revision ${ref} not found in ${where}: no branch or tag of that name, and no commit whose sha starts with ${rev.base} in the fetched history of its branches`,
+    { hint: 'give the full sha, or a tag that points at the commit' },
   );
+}
+
+async function otherBranches(ctx: RemoteContext, searched: ResolvedRef): Promise<RemoteRef[]> {
+  try {
+    const branches = await lsRefs(ctx.http, ctx.target, ['refs/heads/']);
+    return branches.filter((b) => b.oid !== searched.sha);
+  } catch (err) {
+    throw toSourceError(err, ctx.target);
+  }
 }
 
 /** lookupRemoteRevision, but a revision that names nothing is an error. */

@@ -80,7 +80,7 @@ describe('revisions', () => {
    *   c1 (v1) - c2 (light) - c3 - merge (tag merge) - collide (main)
    *                \               /
    *                 s1 ----------- (side)
-   *   lone: a commit only on branch lone, never merged
+   *   lone: a commit only on branch lone, never merged; tagged-only: one only a tag reaches
    */
   const setup = (): void => {
     if (repo) return;
@@ -101,8 +101,13 @@ describe('revisions', () => {
     sha.collide = commitWithPrefix(repo, sha.c2.slice(0, 4));
     repo.git(['checkout', '--quiet', '-b', 'lone', sha.c1]);
     sha.lone = commitOn(repo, 'lone', 'app/lone.yaml', 'lone');
+    // A commit that only a tag reaches, no branch.
+    repo.git(['checkout', '--quiet', '--detach', sha.c1]);
+    repo.git(['commit', '--quiet', '--allow-empty', '-m', 'tagged only']);
+    repo.git(['tag', 'tagged-only']);
+    sha.tagged = repo.git(['rev-parse', 'HEAD']);
     repo.git(['checkout', '--quiet', 'main']);
-    repo.git(['push', '--quiet', 'origin', 'v1', 'light', 'merge']);
+    repo.git(['push', '--quiet', 'origin', 'v1', 'light', 'merge', 'tagged-only']);
   };
 
   /** 4 hex digits that start exactly one commit of the repository, one of main's. */
@@ -189,17 +194,22 @@ describe('revisions', () => {
     });
   });
 
-  it('finds a short sha off the default branch on disk; a remote says which history it searched', async () => {
+  it('finds a short sha off the default branch; a remote says what it searched when none has it', async () => {
     setup();
-    const short = sha.lone!.slice(0, 7);
-    expect((await resolveCommit({ repo: repo.bare, ref: short })).sha).toBe(sha.lone);
     const remote = { repo: suite.git().url('revs'), cacheDir: cacheDir() };
-    await expect(resolveCommit({ ...remote, ref: short })).rejects.toThrow(
-      new RegExp(`no commit whose sha starts with ${short} in the history of refs/heads/main`),
+    const lone = sha.lone!.slice(0, 7);
+    expect((await resolveCommit({ repo: repo.bare, ref: lone })).sha).toBe(sha.lone);
+    expect((await resolveCommit({ ...remote, ref: lone })).sha).toBe(sha.lone); // main first, then the other branches
+    expect((await resolveCommit({ ...remote, ref: `${lone}~1` })).sha).toBe(sha.c1);
+    // Reached by a tag only: on disk every object counts; a remote searches its branches.
+    const tagged = sha.tagged!.slice(0, 7);
+    expect((await resolveCommit({ repo: repo.bare, ref: tagged })).sha).toBe(sha.tagged);
+    const err = await resolveCommit({ ...remote, ref: tagged }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RevisionNotFoundError);
+    expect((err as Error).message).toContain(
+      `no commit whose sha starts with ${tagged} in the fetched history of its branches`,
     );
-    // Named by its branch, it is there.
-    expect((await resolveCommit({ ...remote, ref: 'lone' })).sha).toBe(sha.lone);
-    expect((await resolveCommit({ ...remote, ref: 'lone~1' })).sha).toBe(sha.c1);
+    expect((await resolveCommit({ ...remote, ref: 'tagged-only' })).sha).toBe(sha.tagged);
   });
 
   it('pins a fixed revision in the poller, as it does a sha', async () => {
