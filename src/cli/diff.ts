@@ -154,6 +154,7 @@ and prune setting apply as in the agent.
 
 Examples:
   tether diff --repo . --ref my-branch --base main --path apps/shop -n shop
+  tether diff --repo . --base HEAD~1 --path apps/shop -n shop    # what the last commit changes
   tether diff --config tether.yaml --app shop --ref pr-42 --base main -o markdown > comment.md
   tether diff --repo https://git.example.com/org/deploy.git --ref pr-42 --base main --path apps/shop -o markdown`,
     )
