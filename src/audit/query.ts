@@ -68,7 +68,7 @@ export function compileFilter(filter: AuditFilter = {}): Matcher {
   if (commit !== undefined) {
     if (!/^[0-9a-fA-F]+$/.test(commit)) {
       throw new AuditFilterError(`commit filter ${JSON.stringify(commit)} is not a hex sha prefix`, {
-        hint: 'give the first characters of the commit sha, e.g. 3f2a9c1',
+        hint: 'give the first characters of the commit sha, e.g. 3f2a9c1; or add --repo to read it as a git revision (HEAD~1, a tag)',
       });
     }
     const prefix = commit.toLowerCase();

@@ -39,7 +39,10 @@ export function addAppFlags(cmd: Command): Command {
       '--repo <url|path>',
       'Git repository: an https:// URL (credentials may sit in it) or a local path',
     )
-    .option('--ref <ref>', 'branch, tag or commit sha to read (default: the repository HEAD)')
+    .option(
+      '--ref <revision>',
+      'branch, tag, or commit as git names it: a sha (4+ hex digits), HEAD~N, rev^N (default: the repository HEAD)',
+    )
     .option('--path <dir>', 'directory inside the repository holding the manifests (default: the root)')
     .option(
       '--config <file>',

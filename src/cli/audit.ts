@@ -55,6 +55,7 @@ interface SourceFlags {
 interface ListFlags extends SourceFlags {
   app?: string;
   commit?: string;
+  repo?: string;
   object?: string;
   since?: string;
   until?: string;
@@ -181,7 +182,11 @@ export function auditCommand(): Command {
     .option('--audit-log <file>', `audit log file (default ${DEFAULT_AUDIT_LOG})`)
     .option('--url <url>', "read the agent's log over its listener instead (e.g. http://127.0.0.1:9090)")
     .option('--app <name>', 'only this app')
-    .option('--commit <sha>', 'only this commit (a prefix is enough)')
+    .option('--commit <sha>', 'only this commit (a prefix is enough; with --repo, any git revision)')
+    .option(
+      '--repo <url|path>',
+      'read --commit as a git revision of this repository (HEAD~1, main, v1.2, a short sha)',
+    )
     .option('--object <ref>', 'only records touching this object: name, kind/name or namespace/kind/name')
     .option('--since <when>', 'records at or after: 2026-11-01, an ISO time, or 2h / 7d ago')
     .option('--until <when>', 'records before')
@@ -200,13 +205,27 @@ that died in between.
 Examples:
   tether audit --app shop --since 7d
   tether audit --object shop/deployment/web -o json
+  tether audit --repo . --commit HEAD~1
   tether audit --url http://127.0.0.1:9090 --result partial
   tether audit verify --audit-log /var/lib/tether/audit.jsonl`,
     )
     .action(async (flags: ListFlags) => {
+      if (flags.repo && !flags.commit)
+        throw new UsageError('--repo reads --commit: give --commit too', {
+          hint: 'tether audit --repo . --commit HEAD~1',
+        });
+      // The source layer loads only when a revision is to be read.
+      const commit =
+        flags.repo && flags.commit
+          ? (
+              await (
+                await import('../source/index.ts')
+              ).resolveCommit({ repo: flags.repo, ref: flags.commit })
+            ).sha
+          : flags.commit;
       const filter: AuditFilter = {
         ...(flags.app ? { app: flags.app } : {}),
-        ...(flags.commit ? { commit: flags.commit } : {}),
+        ...(commit ? { commit } : {}),
         ...(flags.object ? { object: flags.object } : {}),
         ...(flags.since ? { since: parseWhen(flags.since, '--since') } : {}),
         ...(flags.until ? { until: parseWhen(flags.until, '--until') } : {}),

@@ -136,8 +136,8 @@ export function diffCommand(): Command {
   addAppFlags(cmd);
   return cmd
     .option(
-      '--base <ref>',
-      'base ref of the change (e.g. main): also list the objects the range base..ref touched',
+      '--base <revision>',
+      'base of the change (e.g. main, HEAD~1, a short sha): also list the objects the range base..ref touched',
     )
     .option('--prune', 'show objects no longer in Git as deletions (as sync --prune would do)')
     .option('--no-prune', "show them as orphans (overrides the config's sync.prune)")
@@ -160,6 +160,7 @@ and prune setting apply as in the agent.
 
 Examples:
   tether diff --repo . --ref my-branch --base main --path apps/shop -n shop
+  tether diff --repo . --base HEAD~1 --path apps/shop -n shop    # what the last commit changes
   tether diff --config tether.yaml --app shop --ref pr-42 --base main -o markdown > comment.md
   tether diff --repo https://git.example.com/org/deploy.git --ref pr-42 --base main --path apps/shop -o markdown`,
     )

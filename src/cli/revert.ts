@@ -1,4 +1,4 @@
-/** `tether revert <sha>`: rollback as a new commit that the agent then applies like any other. */
+/** `tether revert <revision>`: rollback as a new commit that the agent then applies like any other. */
 import { Command } from 'commander';
 import { DESCRIPTIONS } from './commands.ts';
 import { describeSource, readSnapshot, revertCommit } from '../source/index.ts';
@@ -55,7 +55,10 @@ function unpushedNote(repo: string, sha: string): string {
 export function revertCommand(): Command {
   return new Command('revert')
     .description(DESCRIPTIONS.revert)
-    .argument('<sha>', 'full 40-character sha of the commit to revert (git rev-parse <short> gives it)')
+    .argument(
+      '<revision>',
+      'the commit to revert: a sha (full, or at least 4 leading hex digits as git log --oneline prints), HEAD~N, rev^, a tag',
+    )
     .option('--repo <url|path>', 'Git repository: an https:// URL or a local path')
     .option('--ref <branch>', 'branch to put the revert on (default: the repository HEAD)')
     .option(
@@ -80,21 +83,17 @@ nothing. The message names the reverted sha, so the audit log links the two.
 
 Examples:
   tether revert 4f1c2e0d9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d --repo https://bot@git.example.com/org/deploy.git --push
-  GIT_AUTHOR_NAME=ops GIT_AUTHOR_EMAIL=ops@example.com tether revert $(git rev-parse HEAD~2) --repo . --ref main --push`,
+  tether revert 4f1c2e0 --repo . --ref main --push
+  GIT_AUTHOR_NAME=ops GIT_AUTHOR_EMAIL=ops@example.com tether revert HEAD~2 --repo . --ref main --push`,
     )
-    .action(async (sha: string, flags: RevertFlags) => {
+    .action(async (revision: string, flags: RevertFlags) => {
       if (!flags.repo)
         throw new UsageError('--repo is required', {
-          hint: 'tether revert <sha> --repo https://git.example.com/org/deploy.git --push',
+          hint: 'tether revert <revision> --repo https://git.example.com/org/deploy.git --push',
         });
-      if (!/^[0-9a-f]{40}$/.test(sha)) {
-        throw new UsageError(`${sha}: not a full commit sha`, {
-          hint: 'pass all 40 hex characters (git rev-parse <short sha> prints them)',
-        });
-      }
       const spec = { repo: flags.repo, ...(flags.ref ? { ref: flags.ref } : {}) };
       const mainline = flags.mainline === undefined ? undefined : Number(flags.mainline);
-      const result = await revertCommit(spec, sha, {
+      const result = await revertCommit(spec, revision, {
         push: Boolean(flags.push),
         ...(mainline !== undefined ? { mainline } : {}),
         ...(flags.author ? { author: parseAuthor(flags.author) } : {}),
@@ -104,15 +103,11 @@ Examples:
       if (flags.output === 'json') {
         const reach = result.pushed ? {} : { branchCommand: branchCommand(flags.repo, result.sha) ?? null };
         process.stdout.write(
-          JSON.stringify(
-            { revertOf: sha, ...result, message: reverted?.message ?? null, ...reach },
-            null,
-            2,
-          ) + '\n',
+          JSON.stringify({ ...result, message: reverted?.message ?? null, ...reach }, null, 2) + '\n',
         );
         return;
       }
-      process.stdout.write(`${result.sha} reverts ${shortSha(sha)} on ${describeSource(spec)}\n`);
+      process.stdout.write(`${result.sha} reverts ${shortSha(result.revertOf)} on ${describeSource(spec)}\n`);
       if (reverted) process.stdout.write(`  ${reverted.message.split('\n')[0]}\n`);
       for (const f of result.files) process.stdout.write(`  ${f.action.padEnd(8)} ${escapeName(f.path)}\n`);
       process.stdout.write(

@@ -3,7 +3,7 @@ import { buildApp, isRemoteRepo } from './build.ts';
 import { ConfigFlagsError } from './errors.ts';
 import { issueToPathIssues } from './issues.ts';
 import { isDnsLabel } from './names.ts';
-import { sourceDigest } from '../source/identity.ts';
+import { normalizeDir, sourceDigest } from '../source/identity.ts';
 import { formatPath } from './positions.ts';
 import { appSchema } from './schema.ts';
 import type { AppConfig } from './types.ts';
@@ -74,7 +74,7 @@ export function defaultAppName(repo: string, path?: string): string {
 
 /** The readable part of a default name, as a DNS label; `default` when nothing usable is left. */
 function readableName(repo: string, path?: string): string {
-  const dir = (path ?? '').replace(/^\.\/?/, '').replace(/\/+$/, '');
+  const dir = normalizeDir(path);
   const last = dir
     ? basename(dir)
     : basename(repo.replace(/[/\\]+$/, '').replace(/^.*:/, '')).replace(/\.git$/, '');

@@ -63,8 +63,26 @@ export class ProtocolError extends SourceError {}
 export class RefNotFoundError extends SourceError {}
 /** A short name that is both a branch and a tag. */
 export class AmbiguousRefError extends SourceError {}
+/** A revision (HEAD~3, a short sha, main^2) that names no commit of the repository. */
+export class RevisionNotFoundError extends RefNotFoundError {}
+/** A short sha that starts the names of several commits. */
+export class AmbiguousRevisionError extends SourceError {
+  readonly candidates: { sha: string; subject: string }[];
+  constructor(prefix: string, where: string, candidates: { sha: string; subject: string }[]) {
+    const width = distinctWidth(candidates.map((c) => c.sha));
+    super(
+      `short sha ${prefix} is ambiguous in ${where}: ${candidates.length} commits start with it: ${candidates
+        .map((c) => `${c.sha.slice(0, width)} (${c.subject})`)
+        .join(', ')}`,
+      { hint: `give more digits of the sha, e.g. ${candidates[0]?.sha.slice(0, width) ?? prefix}` },
+    );
+    this.candidates = candidates;
+  }
+}
 /** A commit sha the repository does not have. */
 export class CommitNotFoundError extends SourceError {}
+/** A revision Tether cannot read (a range, a reflog entry, rev:path, bad syntax). */
+export class InvalidRevisionError extends InvalidSourceError {}
 /** A local path that is not a git repository. */
 export class NotARepositoryError extends SourceError {}
 /** The cache directory is locked by another process for too long. */
@@ -78,6 +96,8 @@ export class PathNotFoundError extends SourceError {}
 export class SymlinkEscapeError extends SourceError {}
 /** A symlink whose target is missing, or a chain of links that loops. */
 export class BrokenSymlinkError extends SourceError {}
+/** A git submodule (gitlink) where the app's files are read: refused, never skipped. */
+export class SubmoduleError extends SourceError {}
 
 // --- signatures -------------------------------------------------------------------------------
 
@@ -125,3 +145,9 @@ export class BranchMovedError extends SourceError {}
 export class PushRejectedError extends SourceError {}
 /** No author for the revert commit (neither options nor GIT_AUTHOR_NAME/GIT_AUTHOR_EMAIL). */
 export class MissingIdentityError extends SourceError {}
+
+/** The shortest length, at least 7 (what Tether prints), at which the shas all differ. */
+function distinctWidth(shas: string[]): number {
+  for (let w = 7; w < 40; w++) if (new Set(shas.map((s) => s.slice(0, w))).size === shas.length) return w;
+  return 40;
+}

@@ -17,8 +17,9 @@ function repositoryKey(repo: string): string {
   return (isAbsolute(path) ? path : resolve(path)).replace(/\/+$/, '');
 }
 
+/** `./apps/shop/` → `apps/shop`; only a leading `./` or `.` goes (`.config` stays itself). */
 export function normalizeDir(path: string | undefined): string {
-  return (path ?? '').replace(/^\.\/?/, '').replace(/\/+$/, '');
+  return (path ?? '').replace(/^(?:\.(?:\/+|$))+/, '').replace(/\/+$/, '');
 }
 
 /** `git.example.com/org/deploy//apps/shop`: the repository and the directory in it. */

@@ -6,7 +6,9 @@ import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { readObject, resolveRef } from 'isomorphic-git';
 import { NotARepositoryError } from './errors.ts';
 import type { RemoteRef } from './ls-refs.ts';
-import { isFullSha, pickRef, refNotFound, refPrefixes, type ResolvedRef } from './resolve.ts';
+import { isFullSha, pickRef, refPrefixes, type ResolvedRef } from './resolve.ts';
+import { resolveLocalRevision, revisionNotFound } from './rev-resolve.ts';
+import { parseRevision } from './revision.ts';
 import { fs, hasObject, openStore, type ObjectStore } from './store.ts';
 import { CommitNotFoundError } from './errors.ts';
 
@@ -87,7 +89,12 @@ export async function lookupLocal(
     }
     return { sha: ref, ref, kind: 'commit' };
   }
-  return pickRef(await localRefs(store, ref), ref);
+  if (ref === undefined) return pickRef(await localRefs(store, ref), ref);
+  // A revision: its base as a ref, else as a short sha; then its chain of ~ and ^.
+  const rev = parseRevision(ref);
+  const base = pickRef(await localRefs(store, rev.base), rev.base);
+  if (base && rev.steps.length === 0) return base;
+  return resolveLocalRevision(store, rev, base);
 }
 
 export async function resolveLocal(
@@ -96,6 +103,6 @@ export async function resolveLocal(
 ): Promise<{ store: ObjectStore; resolved: ResolvedRef }> {
   const store = openStore(await findGitdir(path));
   const resolved = await lookupLocal(store, ref);
-  if (!resolved) throw refNotFound(ref, path);
+  if (!resolved) throw revisionNotFound(ref, path);
   return { store, resolved };
 }

@@ -67,6 +67,26 @@ class Pack {
     return undefined;
   }
 
+  /** Ids of the objects in this pack whose hex name starts with `prefix` (lower-case). */
+  startingWith(prefix: string): string[] {
+    const low = Buffer.from(prefix.padEnd(40, '0'), 'hex');
+    const first = low[0]!;
+    let lo = first === 0 ? 0 : this.fanout[first - 1]!;
+    let hi = this.fanout[first]!;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.oids.compare(low, 0, 20, mid * 20, mid * 20 + 20) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: string[] = [];
+    for (let i = lo; i < this.fanout[255]!; i++) {
+      const hex = this.oids.toString('hex', i * 20, i * 20 + 20);
+      if (!hex.startsWith(prefix)) break;
+      out.push(hex);
+    }
+    return out;
+  }
+
   private nextOffset(offset: number): number {
     let lo = 0;
     let hi = this.sorted.length;
@@ -178,6 +198,23 @@ export class ObjectReader {
     if (this.packs.some((p) => p.find(bin) !== undefined)) return true;
     if (existsSync(join(this.gitdir, 'objects', oid.slice(0, 2), oid.slice(2)))) return true;
     return this.scanPacks() && this.packs.some((p) => p.find(bin) !== undefined);
+  }
+
+  /** Ids of the objects whose hex name starts with `prefix` (4 to 40 lower-case hex digits). */
+  withPrefix(prefix: string): string[] {
+    this.scanPacks();
+    const found = new Set<string>();
+    for (const p of this.packs) for (const oid of p.startingWith(prefix)) found.add(oid);
+    const dir = prefix.slice(0, 2);
+    let loose: string[] = [];
+    try {
+      loose = readdirSync(join(this.gitdir, 'objects', dir));
+    } catch {
+      // no loose object in this fan-out directory
+    }
+    for (const name of loose)
+      if (name.length === 38 && (dir + name).startsWith(prefix)) found.add(dir + name);
+    return [...found].sort();
   }
 
   close(): void {

@@ -12,8 +12,9 @@ import { isRemote } from './credentials.ts';
 import { ensureCommit } from './fetch.ts';
 import { descendsFrom } from './git-calls.ts';
 import { findGitdir, lookupLocal } from './local.ts';
-import { localRefFor, lookupRemote, remoteContext, type RemoteContext } from './remote.ts';
-import { refNotFound, type ResolvedRef } from './resolve.ts';
+import { localRefFor, remoteContext, type RemoteContext } from './remote.ts';
+import type { ResolvedRef } from './resolve.ts';
+import { lookupRemoteRevision, revisionNotFound } from './rev-resolve.ts';
 import { checkSpec, describeSource } from './snapshot.ts';
 import { closeStore, hasObject, openStore, type ObjectStore } from './store.ts';
 import type { PollResult, Rewrite, SourceSpec } from './types.ts';
@@ -32,6 +33,7 @@ export class GitPoller {
   private readonly window: number;
   private readonly remote: RemoteContext | undefined;
   private last: ResolvedRef | undefined;
+  private pinned: ResolvedRef | undefined;
 
   constructor(spec: SourceSpec, options: PollerOptions = {}) {
     checkSpec(spec);
@@ -53,11 +55,16 @@ export class GitPoller {
   async poll(): Promise<PollResult> {
     const ctx = this.remote;
     const local = ctx ? undefined : openStore(await findGitdir(this.spec.repo));
-    const now = ctx ? await lookupRemote(ctx, this.spec.ref) : await lookupLocal(local!, this.spec.ref);
+    const now =
+      this.pinned ??
+      (ctx ? await lookupRemoteRevision(ctx, this.spec.ref) : await lookupLocal(local!, this.spec.ref));
     if (local) closeStore(local);
+    // HEAD~1 or a short sha names a commit once: it stays pinned, as a full sha does, and
+    // does not move with the branch it was counted from.
+    if (now?.kind === 'commit') this.pinned = now;
     const last = this.last;
     if (!now) {
-      if (!last) throw refNotFound(this.spec.ref, ctx ? ctx.target.url : this.spec.repo);
+      if (!last) throw revisionNotFound(this.spec.ref, ctx ? ctx.target.url : this.spec.repo);
       return { sha: last.sha, changed: true, rewrite: 'deleted', previous: last.sha };
     }
     if (last && now.sha === last.sha) {

@@ -1,11 +1,18 @@
 // Lists and reads the files of a commit under a path, straight from the object store (no
 // worktree). Symlinks resolve inside the commit's tree like a checkout would, but a link
 // that is absolute or climbs out of the repository is refused: following it would read
-// the agent's own file system. Submodules (gitlinks) are skipped.
+// the agent's own file system. A submodule (gitlink) is refused where files are read: its
+// files are not in this repository, and skipping it would make them look deleted (pruned).
 import { posix } from 'node:path';
 import picomatch from 'picomatch';
 import type { TreeEntry } from 'isomorphic-git';
-import { BrokenSymlinkError, InvalidSourceError, PathNotFoundError, SymlinkEscapeError } from './errors.ts';
+import {
+  BrokenSymlinkError,
+  InvalidSourceError,
+  PathNotFoundError,
+  SubmoduleError,
+  SymlinkEscapeError,
+} from './errors.ts';
 import { shortSha } from '../util/sha.ts';
 import { blobContent, readCommitObject, treeEntries, type ObjectStore } from './store.ts';
 import type { SourceFile } from './types.ts';
@@ -32,13 +39,23 @@ interface Resolved {
   path: string;
 }
 
-/** Normalizes a user-given path inside the repository; '' is the root. */
+/**
+ * Normalizes a user-given path inside the repository; '' is the root. `./x` and `x/` are
+ * fine; an absolute path or one climbing out (`../x`, `a/../../b`) is refused, never
+ * quietly turned into another directory of the repository.
+ */
 export function normalizeRepoPath(path: string | undefined): string {
   if (path === undefined) return '';
+  const slashed = path.replace(/\\/g, '/');
+  if (slashed.startsWith('/') || /^[a-zA-Z]:\//.test(slashed)) {
+    throw new InvalidSourceError(`path ${path} is absolute`, {
+      hint: 'give the directory relative to the repository root (e.g. apps/shop)',
+    });
+  }
   const p = posix
-    .normalize(path.replace(/\\/g, '/'))
+    .normalize(slashed)
     .replace(/^(\.\/)+/, '')
-    .replace(/^\/+|\/+$/g, '');
+    .replace(/\/+$/g, '');
   if (p === '.' || p === '') return '';
   if (p === '..' || p.startsWith('../')) {
     throw new InvalidSourceError(`path ${path} points outside the repository`, {
@@ -73,6 +90,15 @@ class TreeReader {
     return `${file} (commit ${shortSha(this.commit)})`;
   }
 
+  submodule(path: string, entry: TreeEntry): SubmoduleError {
+    return new SubmoduleError(
+      `${this.where(path)}: a git submodule (at commit ${shortSha(entry.oid)}); Tether does not read submodules, and skipping it would count its manifests as deleted, so nothing is applied or pruned`,
+      {
+        hint: 'vendor the files into this repository, move the app path off the submodule, or exclude it (--exclude / source.exclude)',
+      },
+    );
+  }
+
   /** Joins a link's target to the link's directory; refuses targets leaving the repository. */
   linkTarget(linkPath: string, target: string): string {
     if (target.startsWith('/') || /^[a-zA-Z]:[\\/]/.test(target)) {
@@ -100,6 +126,7 @@ class TreeReader {
     };
     const parts = path === '' ? [] : path.split('/');
     for (let i = 0; i < parts.length; i++) {
+      if (current.entry.type === 'commit') throw this.submodule(current.path, current.entry);
       if (current.entry.type !== 'tree') return undefined;
       const name = parts[i]!;
       const entry = (await this.entries(current.entry.oid)).find((e) => e.path === name);
@@ -166,7 +193,12 @@ export async function readFiles(
 
   const visit = async (resolved: Resolved, logical: string, stack: string[]): Promise<void> => {
     const { entry } = resolved;
-    if (entry.type === 'commit') return; // submodule
+    if (entry.type === 'commit') {
+      // Excluded, or unable to hold a wanted file (probed as a file, a YAML and a JSON file in it).
+      const probes = ['', '/x', '/x.yaml', '/x.yml', '/x.json'].map((tail) => logical + tail);
+      if (probes.some(wanted)) throw reader.submodule(logical, entry);
+      return;
+    }
     if (entry.type === 'blob') {
       if (wanted(logical)) blobs.push({ path: logical, oid: entry.oid, mode: parseInt(entry.mode, 8) });
       return;

@@ -28,11 +28,12 @@ import {
   RevertConflictError,
 } from './errors.ts';
 import { shortSha } from '../util/sha.ts';
-import { deepen, ensureCommit } from './fetch.ts';
 import { callRemote, configIdentity, descendsFrom, worktreeWithBranch } from './git-calls.ts';
-import { resolveLocal } from './local.ts';
-import { localRefFor, remoteContext, resolveRemote, type RemoteContext } from './remote.ts';
-import { isFullSha, type ResolvedRef } from './resolve.ts';
+import { lookupLocal, resolveLocal } from './local.ts';
+import { remoteContext, resolveRemote, type RemoteContext } from './remote.ts';
+import type { ResolvedRef } from './resolve.ts';
+import { deepenUntil, resolveRemoteRevision, revisionNotFound } from './rev-resolve.ts';
+import { parseRevision } from './revision.ts';
 import { checkSpec } from './snapshot.ts';
 import { closeStore, fs, hasObject, readCommitObject, treeEntries, type ObjectStore } from './store.ts';
 import { withCacheLock } from './lock.ts';
@@ -40,8 +41,6 @@ import { lockPath } from './cache.ts';
 import type { RevertAction, RevertOptions, RevertResult, SourceSpec } from './types.ts';
 
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
-/** History fetched, deeper each time, until the reverted commit and its parent are in the cache. */
-const DEEPEN_STEPS = [50, 500, 5_000, 0x7fffffff];
 const TEMP_REF = 'refs/tether/revert';
 
 interface Leaf {
@@ -192,19 +191,15 @@ async function onBranch(store: ObjectStore, tip: string, sha: string): Promise<b
 
 /** Object store with the branch tip, `sha` and `sha`'s parents, deepening the cache as needed. */
 async function historyFor(ctx: RemoteContext, branch: ResolvedRef, sha: string): Promise<ObjectStore> {
-  let store = await ensureCommit(ctx, branch.sha, localRefFor(branch));
-  const ready = async (): Promise<boolean> => {
-    if (!(await hasObject(store, sha)) || !(await onBranch(store, branch.sha, sha))) return false;
+  const ready = async (store: ObjectStore): Promise<true | undefined> => {
+    if (!(await hasObject(store, sha)) || !(await onBranch(store, branch.sha, sha))) return undefined;
     const c = await readCommitObject(store, sha);
-    for (const p of c.parent) if (!(await hasObject(store, p))) return false;
+    for (const p of c.parent) if (!(await hasObject(store, p))) return undefined;
     return true;
   };
-  for (const depth of DEEPEN_STEPS) {
-    if (await ready()) return store;
-    closeStore(store);
-    store = await deepen(ctx, branch.sha, localRefFor(branch), depth);
-  }
-  if (await ready()) return store;
+  const { store, value } = await deepenUntil(ctx, branch, ready);
+  if (value) return store;
+  closeStore(store);
   throw new CommitNotOnBranchError(`commit ${shortSha(sha)} is not in the history of ${branch.ref}`, {
     hint: 'revert only commits of the tracked branch',
   });
@@ -243,18 +238,18 @@ async function updateLocalRef(gitdir: string, ref: string, expected: string, nex
 }
 
 /**
- * Creates the revert of commit `sha` on top of the source's tracked branch and (with
- * `push: true`) pushes it with a compare-and-swap. Throws RevertConflictError (nothing
- * written) when later commits changed the same files.
+ * Creates the revert of the commit `revision` names (a full or short sha, HEAD~N, a tag:
+ * revision.ts) on top of the source's tracked branch and (with `push: true`) pushes it with
+ * a compare-and-swap. Throws RevertConflictError (nothing written) when later commits
+ * changed the same files.
  */
 export async function revertCommit(
   spec: SourceSpec,
-  sha: string,
+  revision: string,
   opts: RevertOptions,
 ): Promise<RevertResult> {
   checkSpec(spec);
-  if (!isFullSha(sha))
-    throw new InvalidSourceError(`revert needs a full 40-character commit sha, got ${sha}`);
+  parseRevision(revision); // a syntax error before any request
   if (opts.mainline !== undefined && !(Number.isInteger(opts.mainline) && opts.mainline >= 1)) {
     throw new MainlineError(`mainline must be a parent number (1, 2, ...), got ${opts.mainline}`);
   }
@@ -281,9 +276,22 @@ export async function revertCommit(
       throw err;
     }
   }
+  let sha: string;
   if (remote) {
+    sha = (await resolveRemoteRevision(remote, revision, branch.ref)).sha;
     store = await historyFor(remote, branch, sha);
-  } else if (!(await onBranch(store!, branch.sha, sha))) {
+  } else {
+    const target = await lookupLocal(store!, revision).catch((err: unknown) => {
+      closeStore(store);
+      throw err;
+    });
+    if (!target) {
+      closeStore(store!);
+      throw revisionNotFound(revision, spec.repo);
+    }
+    sha = target.sha;
+  }
+  if (!remote && !(await onBranch(store!, branch.sha, sha))) {
     throw new CommitNotOnBranchError(`commit ${shortSha(sha)} is not in the history of ${branch.ref}`, {
       hint: 'revert only commits of the tracked branch',
     });
@@ -372,14 +380,14 @@ export async function revertCommit(
     if (!remote) {
       const newSha = await write();
       if (opts.push) await updateLocalRef(st.gitdir, branch.ref, branch.sha, newSha);
-      return { sha: newSha, files, pushed: opts.push };
+      return { sha: newSha, revertOf: sha, files, pushed: opts.push };
     }
     return withCacheLock(lockPath(remote.cacheDir), async () => {
       const newSha = await write();
-      if (!opts.push) return { sha: newSha, files, pushed: false };
+      if (!opts.push) return { sha: newSha, revertOf: sha, files, pushed: false };
       await pushCas(remote, st, branch, newSha);
       await writeRef({ fs, gitdir: st.gitdir, ref: branch.ref, value: newSha, force: true });
-      return { sha: newSha, files, pushed: true };
+      return { sha: newSha, revertOf: sha, files, pushed: true };
     });
   } finally {
     closeStore(st);

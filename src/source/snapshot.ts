@@ -5,7 +5,8 @@ import { InvalidSourceError } from './errors.ts';
 import { ensureCommit } from './fetch.ts';
 import { findGitdir, resolveLocal } from './local.ts';
 import { readFiles } from './read-tree.ts';
-import { localRefFor, remoteContext, resolveRemote } from './remote.ts';
+import { localRefFor, remoteContext } from './remote.ts';
+import { resolveRemoteRevision } from './rev-resolve.ts';
 import { isFullSha, type ResolvedRef } from './resolve.ts';
 import { closeStore, commitInfo, hasObject, openStore, type ObjectStore } from './store.ts';
 import type { ReadOptions, Snapshot, SourceSpec } from './types.ts';
@@ -51,7 +52,7 @@ export function describeSource(spec: SourceSpec): string {
 export async function resolveCommit(spec: SourceSpec): Promise<{ sha: string; ref: string }> {
   checkSpec(spec);
   const r = isRemote(spec.repo)
-    ? await resolveRemote(remoteContext(spec), spec.ref)
+    ? await resolveRemoteRevision(remoteContext(spec), spec.ref)
     : (await resolveLocal(spec.repo, spec.ref)).resolved;
   return { sha: r.sha, ref: r.ref };
 }
@@ -85,7 +86,7 @@ export async function readSnapshot(spec: SourceSpec, opts: ReadOptions = {}): Pr
     }
     sha = opts.sha;
   } else if (isRemote(spec.repo)) {
-    resolved = await resolveRemote(remoteContext(spec), spec.ref);
+    resolved = await resolveRemoteRevision(remoteContext(spec), spec.ref);
     sha = resolved.sha;
   } else {
     resolved = (await resolveLocal(spec.repo, spec.ref)).resolved;

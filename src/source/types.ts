@@ -101,6 +101,8 @@ export type RevertAction = 'added' | 'modified' | 'deleted';
 
 export interface RevertResult {
   sha: string;
+  /** The full sha of the commit reverted (the revision given, resolved). */
+  revertOf: string;
   files: { path: string; action: RevertAction }[];
   pushed: boolean;
 }

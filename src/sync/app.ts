@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import type { AppConfig, RenderConfig, SyncMode } from '../config/index.ts';
 import type { SourceSpec, VerifyPolicy } from '../source/index.ts';
-import { sourceIdentity } from '../source/identity.ts';
+import { normalizeDir, sourceIdentity } from '../source/identity.ts';
 import type { SyncSettings } from './execute.ts';
 
 export interface App {
@@ -32,10 +32,6 @@ export interface App {
   suspend: boolean;
   /** What the app's renderers may do (commands, remote bases) and its inline helm values. */
   render: RenderConfig;
-}
-
-export function normalizePath(path: string | undefined): string {
-  return (path ?? '').replace(/^\.\/?/, '').replace(/\/+$/, '');
 }
 
 async function readKeys(file: string | undefined): Promise<string[] | undefined> {
@@ -68,7 +64,7 @@ export async function appFromConfig(app: AppConfig): Promise<App> {
       ...(s.caFile ? { caFile: s.caFile } : {}),
       verify,
     },
-    path: normalizePath(s.path),
+    path: normalizeDir(s.path),
     ...(s.include ? { include: s.include } : {}),
     ...(s.exclude.length ? { exclude: s.exclude } : {}),
     intervalMs: s.intervalMs,

@@ -5,6 +5,7 @@ import {
   BrokenSymlinkError,
   PathNotFoundError,
   RefNotFoundError,
+  SubmoduleError,
   SymlinkEscapeError,
   describeSource,
   readSnapshot,
@@ -208,12 +209,27 @@ describe('symlinks and submodules', () => {
     evil.commit({ 'apps/self': null }, 'drop');
   });
 
-  it('skips submodule entries', async () => {
+  it('refuses a submodule where files are read, unless it is excluded or outside the path', async () => {
     const sub = evil.head();
     evil.git(['update-index', '--add', '--cacheinfo', `160000,${sub},apps/vendored`]);
     evil.git(['commit', '--quiet', '-m', 'submodule']);
     evil.git(['push', '--quiet', 'origin', 'HEAD:refs/heads/main']);
-    const snap = await readSnapshot(evilSpec(), { path: 'apps' });
-    expect(snap.files.map((f) => f.path)).toEqual(['apps/ok.yaml']);
+    const err = await readSnapshot(evilSpec(), { path: 'apps' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SubmoduleError);
+    expect((err as SubmoduleError).message).toContain(`apps/vendored (commit ${evil.head().slice(0, 7)})`);
+    expect((err as SubmoduleError).message).toContain(`at commit ${sub.slice(0, 7)}`);
+    expect((err as SubmoduleError).hint).toMatch(/vendor the files/);
+    // The path named through the submodule, too.
+    await expect(readSnapshot(evilSpec(), { path: 'apps/vendored/x' })).rejects.toBeInstanceOf(
+      SubmoduleError,
+    );
+    // Excluded, or unable to hold a wanted file: no reason to refuse.
+    const excluded = await readSnapshot(evilSpec(), { path: 'apps', exclude: ['vendored/**'] });
+    expect(excluded.files.map((f) => f.path)).toEqual(['apps/ok.yaml']);
+    const top = await readSnapshot(evilSpec(), { path: 'apps', include: ['*.yaml'] });
+    expect(top.files.map((f) => f.path)).toEqual(['apps/ok.yaml']);
+    await expect(readSnapshot(evilSpec(), { path: 'apps', include: ['**/*.yaml'] })).rejects.toBeInstanceOf(
+      SubmoduleError,
+    );
   });
 });

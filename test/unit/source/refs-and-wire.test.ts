@@ -77,8 +77,12 @@ describe('paths', () => {
     expect(normalizeRepoPath(undefined)).toBe('');
     expect(normalizeRepoPath('.')).toBe('');
     expect(normalizeRepoPath('./apps/web/')).toBe('apps/web');
-    expect(normalizeRepoPath('/apps//web')).toBe('apps/web');
+    expect(normalizeRepoPath('apps//web')).toBe('apps/web');
     expect(normalizeRepoPath('apps/../shared')).toBe('shared');
+    expect(normalizeRepoPath('.config')).toBe('.config');
+    // Refused, never turned into another directory of the repository.
     expect(() => normalizeRepoPath('../etc')).toThrow(InvalidSourceError);
+    expect(() => normalizeRepoPath('a/../../b')).toThrow(/outside the repository/);
+    expect(() => normalizeRepoPath('/apps/web')).toThrow(/absolute/);
   });
 });
