@@ -196,7 +196,7 @@ export async function readFiles(
     if (entry.type === 'commit') {
       // Excluded, or unable to hold a wanted file (probed as a file, a YAML and a JSON file in it).
       const probes = ['', '/x', '/x.yaml', '/x.yml', '/x.json'].map((tail) => logical + tail);
-      if (probes.some(wanted)) throw reader.submodule(logical, entry);
+      if (probes.some(wanted) && !opts.lenient) throw reader.submodule(logical, entry);
       return;
     }
     if (entry.type === 'blob') {
