@@ -1,0 +1,112 @@
+/**
+ * `tether sync --wait` as a user runs it, from another directory, against the real API server:
+ * an app of objects that are Current at once is healthy (exit 0); a Deployment that can never
+ * become available is named with its health and reason (exit 1, whether the controllers run
+ * or not: without them it never leaves InProgress, with them its progress deadline makes it
+ * Failed); each outcome is recorded in the audit log after the apply record.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createNamespace, kubectl, tether } from '../../support/cluster.ts';
+import { configMap, deployment, toYaml } from '../../support/objects.ts';
+import { gitServerSuite } from '../../support/suite.ts';
+
+const suite = gitServerSuite();
+let workDir: string;
+beforeAll(() => {
+  workDir = mkdtempSync(join(tmpdir(), 'tether-wait-'));
+});
+
+async function app(name: string, files: Record<string, string>) {
+  suite.git().createRepo(name).commit(files, 'app');
+  const ns = await createNamespace('wait');
+  suite.cleanups.push(ns.cleanup);
+  const audit = join(workDir, `${name}.jsonl`);
+  const run = (...extra: string[]) =>
+    tether(
+      [
+        'sync',
+        '--repo',
+        suite.git().url(name),
+        '--path',
+        'app',
+        '-n',
+        ns.name,
+        '--audit-log',
+        audit,
+        ...extra,
+      ],
+      {},
+      workDir,
+    );
+  const records = () =>
+    readFileSync(audit, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { result: string; details?: { health?: Record<string, unknown> } });
+  return { ns: ns.name, run, records };
+}
+
+describe('tether sync --wait', () => {
+  it('is healthy at once for objects that are Current when applied', async () => {
+    const a = await app('wait-current', {
+      'app/cm.yaml': toYaml(configMap({ name: 'settings', data: { a: '1' } })),
+    });
+    const r = await a.run('--wait', '--timeout', '30s');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^healthy +1 objects Current after \d+\.\d s$/m);
+    const [, last] = a.records().slice(-2);
+    expect(last?.result).toBe('healthy');
+    expect(last?.details?.health).toMatchObject({ status: 'Current', timedOut: false, objects: [] });
+
+    const json = await a.run('--wait', '--timeout', '30s', '-o', 'json');
+    const parsed = JSON.parse(json.stdout) as {
+      health: { status: string };
+      objects: { name: string; health: { status: string } }[];
+    };
+    expect(parsed.health.status).toBe('Current');
+    expect(parsed.objects[0]?.health.status).toBe('Current');
+  });
+
+  it('names a Deployment that cannot become available, with its health and reason, and exits 1', async () => {
+    const stuck = deployment({
+      name: 'stuck',
+      replicas: 1,
+      podSpec: { nodeSelector: { 'tether.dev/no-such-node': 'x' } },
+    });
+    (stuck.spec as Record<string, unknown>)['progressDeadlineSeconds'] = 10;
+    const a = await app('wait-stuck', {
+      'app/deploy.yaml': toYaml(stuck),
+      'app/cm.yaml': toYaml(configMap({ name: 'fine', data: { a: '1' } })),
+    });
+    const r = await a.run('--wait', '--timeout', '25s');
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/^created +apps\/v1 Deployment /m);
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^(failed|timed out) +apps/v1 Deployment ${a.ns}/stuck  \\((Failed|InProgress) \\w+: .+\\)$`,
+        'm',
+      ),
+    );
+    expect(r.stdout).not.toMatch(/ConfigMap .*fine  \(/);
+    expect(r.stdout).toMatch(/^not healthy.*: 1 of 2 objects Current$/m);
+    const last = a.records().at(-1);
+    expect(last?.result).toBe('degraded');
+    expect((last?.details?.health as { objects: { name: string }[] }).objects.map((o) => o.name)).toEqual([
+      'stuck',
+    ]);
+  });
+
+  it('refuses a malformed --timeout before anything is written', async () => {
+    const a = await app('wait-timeout', {
+      'app/cm.yaml': toYaml(configMap({ name: 'never', data: { a: '1' } })),
+    });
+    const r = await a.run('--wait', '--timeout', '5');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/"5" is not a duration/);
+    expect(r.stderr).toMatch(/add a unit: 5s/);
+    expect(await kubectl(['-n', a.ns, 'get', 'configmap', 'never', '--ignore-not-found'])).toBe('');
+  });
+});
