@@ -90,7 +90,7 @@ describe('tether sync --wait', () => {
         'm',
       ),
     );
-    expect(r.stdout).not.toMatch(/ConfigMap .*fine  \(/);
+    expect(r.stdout).not.toMatch(/ConfigMap .*fine {2}\(/);
     expect(r.stdout).toMatch(/^not healthy.*: 1 of 2 objects Current$/m);
     const last = a.records().at(-1);
     expect(last?.result).toBe('degraded');
