@@ -40,6 +40,9 @@ import {
 } from './decisions.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
+import { healthEvent, type HealthMemory } from './health-decisions.ts';
+import { summarize as summarizeHealth, type HealthStatus } from '../health/index.ts';
+import { readHealth } from '../sync/wait.ts';
 import { maskError, type Masker } from '../manifests/index.ts';
 
 export type { AppState } from './decisions.ts';
@@ -62,6 +65,17 @@ export interface AppStatus {
   errors: ErrorKind[];
   /** The last history rewrite of the tracked ref (force-push, moved tag, deleted ref). */
   lastRewrite: { kind: string; previous: string | null; seen: string; at: string } | null;
+  /** kstatus health of the commit in force, from the watch cache; null before the first reconcile. */
+  health: HealthStatus | null;
+  /** Objects that are not Current (at most 20), with why. */
+  unhealthy: {
+    kind: string;
+    namespace: string;
+    name: string;
+    status: HealthStatus;
+    reason?: string;
+    message: string;
+  }[];
 }
 
 export type ErrorKind = 'source' | 'cluster' | 'audit' | 'commit';
@@ -127,6 +141,7 @@ export class AppRunner {
   /** A rewrite seen by the poll, recorded with the next audit record. */
   private pendingRewrite: AppStatus['lastRewrite'] = null;
   private sourceError: string | null = null;
+  private healthMemory: HealthMemory | undefined;
   private readonly st: AppStatus;
 
   constructor(deps: AppRunnerDeps) {
@@ -151,6 +166,8 @@ export class AppRunner {
       reconciles: 0,
       errors: [],
       lastRewrite: null,
+      health: null,
+      unhealthy: [],
     };
   }
 
@@ -259,6 +276,7 @@ export class AppRunner {
       if (!unsettling && canSkipEvaluation(this.settled, tick)) {
         result = this.settled!.result;
         metrics.recordSkippedEvaluation(app.name);
+        await this.updateHealth(current, trigger, log);
         return;
       }
       this.settled = undefined;
@@ -269,6 +287,7 @@ export class AppRunner {
         this.st.lastError = this.st.lastError ?? this.sourceError;
       }
       this.settled = settleAfter(tick, this.d.tracker.version(), isQuiet(results.objects), result);
+      await this.updateHealth(current, trigger, log);
     } catch (e) {
       result = 'error';
       const kind = errorKind(e);
@@ -444,6 +463,57 @@ export class AppRunner {
       this.st.lastAppliedCommit = commit.sha;
     Object.assign(this.st, view);
     return { objects: results, result: reconcileResult(app.mode, results, commitIsNew) };
+  }
+
+  /**
+   * The commit's health from the watch cache (no request), on /status and in metrics; in
+   * apply mode the audit log records when the commit becomes healthy and when it degrades.
+   */
+  private async updateHealth(current: Loaded, trigger: AuditTrigger, log: Logger): Promise<void> {
+    const { app, metrics, conn, tracker } = this.d;
+    const source = {
+      info: (g: string, v: string, k: string) => Promise.resolve(conn.discovery.cached(g, v, k)),
+      read: (info: ResourceInfo, ns: string, name: string) => Promise.resolve(tracker.peek(info, ns, name)),
+    };
+    const objects = await readHealth(current.plan, new Date(), source);
+    const status = summarizeHealth(objects.map((o) => o.health));
+    metrics.setHealth(
+      app.name,
+      status,
+      objects.map((o) => o.health.status),
+    );
+    const unhealthy = objects.filter((o) => o.health.status !== 'Current');
+    Object.assign(this.st, {
+      health: status,
+      unhealthy: unhealthy.slice(0, 20).map((o) => ({
+        kind: o.id.kind,
+        namespace: o.id.namespace,
+        name: o.id.name,
+        status: o.health.status,
+        ...(o.health.reason ? { reason: o.health.reason } : {}),
+        message: o.health.message,
+      })),
+    });
+    if (app.mode !== 'apply' || this.st.lastAppliedCommit !== current.commit.sha) return;
+    const { memory, event } = healthEvent(this.healthMemory, current.commit.sha, status, Date.now());
+    this.healthMemory = memory;
+    if (!event) return;
+    await this.d.audit.append({
+      app: app.name,
+      commit: auditCommit(current.commit),
+      trigger,
+      mode: 'apply',
+      result: event.result,
+      objects: [],
+      details: {
+        health: {
+          status,
+          ...(event.seconds !== undefined ? { seconds: event.seconds } : {}),
+          objects: this.st.unhealthy,
+        },
+      },
+    });
+    log.info({ health: status, seconds: event.seconds }, `commit ${event.result}`);
   }
 
   /** One audit record per reconcile that did or found something new. */

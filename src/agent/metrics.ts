@@ -5,6 +5,16 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { rendererRuns } from '../render/index.ts';
+import type { HealthStatus } from '../health/index.ts';
+
+const HEALTH_STATUSES: readonly HealthStatus[] = [
+  'Current',
+  'InProgress',
+  'Failed',
+  'Terminating',
+  'NotFound',
+  'Unknown',
+];
 
 /** Reconciles take from milliseconds (nothing changed) to minutes (first apply of a big app). */
 const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -27,6 +37,8 @@ export class Metrics {
   readonly #auditWritable: Gauge;
   readonly #auditHead: Gauge;
   readonly #appErrors: Gauge<'app' | 'kind'>;
+  readonly #appHealth: Gauge<'app' | 'status'>;
+  readonly #objectHealth: Gauge<'app' | 'status'>;
   /** Last absolute totals seen by syncApiRequests, by `verb dry_run`. */
   readonly #apiTotals = new Map<string, number>();
 
@@ -92,6 +104,18 @@ export class Metrics {
       labelNames: ['app', 'kind'] as const,
       registers,
     });
+    this.#appHealth = new Gauge({
+      name: 'tether_app_health',
+      help: "1 for the app's health (kstatus words: Current, InProgress, Failed, Terminating, NotFound, Unknown), 0 for the others.",
+      labelNames: ['app', 'status'] as const,
+      registers,
+    });
+    this.#objectHealth = new Gauge({
+      name: 'tether_object_health',
+      help: "The app's objects by health (kstatus words), from the watch cache.",
+      labelNames: ['app', 'status'] as const,
+      registers,
+    });
     let rendersSeen = 0;
     new Counter({
       name: 'tether_renderer_runs_total',
@@ -109,6 +133,13 @@ export class Metrics {
   recordReconcile(app: string, result: string, seconds: number): void {
     this.#reconciles.inc({ app, result });
     this.#duration.observe({ app }, seconds);
+  }
+
+  setHealth(app: string, status: HealthStatus, objects: readonly HealthStatus[]): void {
+    for (const s of HEALTH_STATUSES) {
+      this.#appHealth.set({ app, status: s }, s === status ? 1 : 0);
+      this.#objectHealth.set({ app, status: s }, objects.filter((o) => o === s).length);
+    }
   }
 
   recordSkippedEvaluation(app: string): void {

@@ -24,6 +24,8 @@ export interface LiveTracker {
    * watch was added, a read missed the cache); undefined while a watch is down.
    */
   version(): string | undefined;
+  /** The cached object, never a request (health is read from the cache alone). */
+  peek(info: ResourceInfo, namespace: string, name: string): KubeObject | undefined;
 }
 
 /**
@@ -48,6 +50,7 @@ export function watchedReader(
     tracker: {
       track: (info, namespaces) => cache.track(info, namespaces),
       version: () => (cache.synced ? `${cache.revision}/${misses}` : undefined),
+      peek: (info, namespace, name) => cache.get(info, namespace, name),
     },
   };
 }

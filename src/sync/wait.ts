@@ -9,6 +9,8 @@ import { healthOf, summarize, type Health, type HealthStatus } from '../health/i
 import type { ObjectId } from '../manifests/index.ts';
 import { mapConcurrent } from '../util/concurrency.ts';
 import { resolvedId } from './classify.ts';
+import type { ResourceInfo } from '../cluster/discovery.ts';
+import type { KubeObject } from '../cluster/apply.ts';
 import type { Connection } from './pipeline.ts';
 import type { PlannedObject } from './plan.ts';
 
@@ -35,17 +37,32 @@ export interface WaitOptions {
   now?: () => Date;
 }
 
-/** Health of each planned object as it is live now (one GET each). */
+/**
+ * Where live objects come from: GETs and discovery (the CLI), or the watch cache and what
+ * discovery already knows (the agent: health costs no request).
+ */
+export interface LiveSource {
+  info(group: string, version: string, kind: string): Promise<ResourceInfo | undefined>;
+  read(info: ResourceInfo, namespace: string, name: string): Promise<KubeObject | undefined>;
+}
+
+export function requestingSource(conn: Connection): LiveSource {
+  return {
+    info: (g, v, k) => conn.discovery.lookup(g, v, k),
+    read: (info, ns, name) => conn.live.get(info, ns, name),
+  };
+}
+
+/** Health of each planned object as it is live now. */
 export async function readHealth(
-  conn: Connection,
   plan: readonly PlannedObject[],
   now: Date,
+  source: LiveSource,
 ): Promise<ObjectHealth[]> {
   return mapConcurrent([...plan], 8, async (p) => {
-    const info = await conn.discovery.lookup(p.manifest.id.group, p.manifest.id.version, p.manifest.id.kind);
-    const live = info
-      ? await conn.live.get(info, p.namespaced ? p.namespace : '', p.manifest.id.name)
-      : undefined;
+    const { group, version, kind, name } = p.manifest.id;
+    const info = await source.info(group, version, kind);
+    const live = info ? await source.read(info, p.namespaced ? p.namespace : '', name) : undefined;
     return { id: resolvedId(p), health: healthOf(live, { now }) };
   });
 }
@@ -60,7 +77,7 @@ export async function waitHealthy(
   const now = opts.now ?? (() => new Date());
   const started = Date.now();
   for (;;) {
-    const objects = await readHealth(conn, plan, now());
+    const objects = await readHealth(plan, now(), requestingSource(conn));
     const elapsedMs = Date.now() - started;
     const current = objects.filter((o) => o.health.status === 'Current').length;
     opts.onProgress?.(
