@@ -39,7 +39,7 @@ export async function callRemote<T>(
       http: ctx.http,
       gitdir: store.gitdir,
       cache: store.cache,
-      url: ctx.target.url,
+      url: ctx.gitUrl,
       headers: { ...ctx.headers },
     });
   } catch (raw) {
