@@ -6,6 +6,7 @@
  * key never printed.
  */
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,7 @@ import {
   AuthenticationError,
   ConnectionRefusedError,
   GitPoller,
+  GitTimeoutError,
   HostKeyError,
   RepositoryNotFoundError,
   SignatureError,
@@ -20,11 +22,12 @@ import {
   type GitRequestKind,
   type SourceSpec,
 } from '../../../src/source/index.ts';
-import { createNamespace, kubectlJson, tether } from '../../support/cluster.ts';
+import { createNamespace, kubectl, kubectlJson, tether } from '../../support/cluster.ts';
 import type { Repo } from '../../support/git-server.ts';
 import { gitAsync, makeSshKey, type SshKey } from '../../support/git-keys.ts';
 import { configMap, deployment, service, toYaml } from '../../support/objects.ts';
 import { Sshd } from '../../support/sshd.ts';
+import { startAgent, waitFor } from '../../support/agent.ts';
 import { tempDir, text } from './helpers.ts';
 
 let sshd: Sshd;
@@ -251,6 +254,23 @@ describe('refusals over ssh', () => {
     }
   });
 
+  it('a server that accepts connections but never answers times out within the source timeout', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      const started = performance.now();
+      const err = await failure(
+        readSnapshot(spec({ repo: `ssh://${sshd.user}@127.0.0.1:${port}${repo.bare}`, timeoutMs: 1000 })),
+      );
+      expect(err).toBeInstanceOf(GitTimeoutError);
+      expect(err.message).toContain(`127.0.0.1:${port}`);
+      expect(performance.now() - started).toBeLessThan(10_000);
+    } finally {
+      silent.close();
+    }
+  });
+
   it('a server that is down, and a repository that does not exist, are named', async () => {
     const closed = `ssh://${sshd.user}@127.0.0.1:1${repo.bare}`;
     const down = await failure(readSnapshot(spec({ repo: closed })));
@@ -380,6 +400,68 @@ describe('the tether CLI over ssh', () => {
       expect(viaConfig.code, viaConfig.stdout + viaConfig.stderr).toBe(0);
     } finally {
       work.dispose();
+      app.dispose();
+      await ns.cleanup();
+    }
+  });
+
+  it('tether agent applies from an ssh remote: an idle tick is one ssh connection, a push lands within an interval', async () => {
+    const ns = await createNamespace('sshagent');
+    const app = sshd.createRepo('agent');
+    try {
+      const first = app.commit(
+        { 'app/cm.yaml': toYaml(configMap({ name: 'settings', data: { v: '1' } })) },
+        'first',
+      );
+      const a = await startAgent({
+        apps: `  - name: sshapp
+    source:
+      repo: "${sshd.url(app.bare)}"
+      ref: main
+      path: app
+      interval: 1s
+      sshKeyFile: ${sshd.clientKey.privatePath}
+      knownHostsFile: ${knownHosts}
+    destination: {namespace: ${ns.name}, kubeconfig: KUBECONFIG}
+`,
+      });
+      try {
+        await waitFor(
+          async () => (await a.status()).apps[0]!.lastAppliedCommit === first,
+          60_000,
+          'first apply',
+        );
+        const before = {
+          ticks: (await a.status()).apps[0]!.reconciles,
+          lsRefs: await a.metric('tether_git_requests_total', { kind: 'ls-refs' }),
+          fetches: await a.metric('tether_git_requests_total', { kind: 'fetch' }),
+        };
+        await waitFor(
+          async () => (await a.status()).apps[0]!.reconciles >= before.ticks + 3,
+          30_000,
+          'three ticks',
+        );
+        const ticks = (await a.status()).apps[0]!.reconciles - before.ticks;
+        const lsRefs = (await a.metric('tether_git_requests_total', { kind: 'ls-refs' })) - before.lsRefs;
+        // Ticks and ls-refs are read in separate requests while ticks go on: one may fall between.
+        expect(Math.abs(lsRefs - ticks)).toBeLessThanOrEqual(1);
+        expect(await a.metric('tether_git_requests_total', { kind: 'fetch' })).toBe(before.fetches);
+
+        const second = app.commit(
+          { 'app/cm.yaml': toYaml(configMap({ name: 'settings', data: { v: '2' } })) },
+          'second',
+        );
+        await waitFor(
+          async () => (await a.status()).apps[0]!.lastAppliedCommit === second,
+          30_000,
+          'second apply',
+        );
+        expect(await kubectl(['-n', ns.name, 'get', 'cm', 'settings', '-o', 'jsonpath={.data.v}'])).toBe('2');
+        expectNoKeyMaterial(a.logs(), sshd.clientKey.privatePath);
+      } finally {
+        await a.stop('SIGKILL');
+      }
+    } finally {
       app.dispose();
       await ns.cleanup();
     }
