@@ -50,8 +50,6 @@ export interface SshTransport {
   knownHostsFile: string;
   maxResponseBytes?: number;
   onRequest?: (kind: GitRequestKind) => void;
-  /** The ssh client to run (tests may point it elsewhere); default `ssh` on PATH. */
-  sshCommand?: string;
 }
 
 export function defaultKnownHostsFile(env: NodeJS.ProcessEnv = process.env): string {
@@ -173,6 +171,15 @@ export function sshArgs(
   ];
 }
 
+function sshTimeoutError(t: Pick<SshTransport, 'location' | 'target'>): GitTimeoutError {
+  return new GitTimeoutError(
+    `no answer from ${sshHostPort(t.location)} within ${t.target.timeoutMs} ms for ${t.target.url}`,
+    {
+      hint: 'check that the ssh server is running and reachable on that port (firewall?); raise timeoutMs for very slow servers',
+    },
+  );
+}
+
 /** A typed error for a failed ssh call, from its stderr and exit code (pure). */
 export function sshError(
   t: Pick<SshTransport, 'location' | 'knownHostsFile' | 'target' | 'keyFile'>,
@@ -226,11 +233,7 @@ export function sshError(
       hint: 'check the host name in the repository URL and the DNS configuration',
     });
   }
-  if (/timed out/i.test(stderr)) {
-    return new GitTimeoutError(`no answer from ${where} within ${t.target.timeoutMs} ms for ${url}`, {
-      hint: 'check that the ssh server is reachable on that port (firewall?); raise timeoutMs for very slow servers',
-    });
-  }
+  if (/timed out/i.test(stderr)) return sshTimeoutError(t);
   if (
     /does not appear to be a git repository|not a git repository|No such file or directory|repository not found|does not exist/i.test(
       stderr,
@@ -266,7 +269,7 @@ class SshCall {
 
   constructor(t: SshTransport, args: string[], dispose: () => Promise<void>) {
     this.t = t;
-    this.child = spawn(t.sshCommand ?? 'ssh', args, {
+    this.child = spawn('ssh', args, {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, LC_ALL: 'C' },
     });
@@ -295,7 +298,7 @@ class SshCall {
       timer = setTimeout(() => {
         this.timedOut = true;
         this.child.kill('SIGKILL');
-        reject(this.timeoutError());
+        reject(sshTimeoutError(this.t));
       }, this.t.target.timeoutMs);
     });
     try {
@@ -304,13 +307,6 @@ class SshCall {
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  private timeoutError(): GitTimeoutError {
-    return new GitTimeoutError(
-      `no answer from ${sshHostPort(this.t.location)} within ${this.t.target.timeoutMs} ms for ${this.t.target.url}`,
-      { hint: 'check the ssh server and the network; raise timeoutMs for very slow servers' },
-    );
   }
 
   private async fill(n: number): Promise<boolean> {
@@ -324,7 +320,7 @@ class SshCall {
 
   /** The error the call ended with (waits for ssh to exit). */
   async failure(): Promise<SourceError> {
-    if (this.timedOut) return this.timeoutError();
+    if (this.timedOut) return sshTimeoutError(this.t);
     const code = await this.exited;
     if (this.spawnError) {
       const missing = (this.spawnError as NodeJS.ErrnoException).code === 'ENOENT';

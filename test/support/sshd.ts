@@ -41,10 +41,11 @@ export class Sshd {
     this.root = root;
   }
 
-  static async start(): Promise<Sshd> {
+  /** `acceptGitProtocol: false`: a server that drops GIT_PROTOCOL, so git speaks protocol v0. */
+  static async start(opts: { acceptGitProtocol?: boolean } = {}): Promise<Sshd> {
     const s = new Sshd(mkdtempSync(join(tmpdir(), 'tether-sshd-')));
     try {
-      await s.boot();
+      await s.boot(opts.acceptGitProtocol ?? true);
     } catch (err) {
       await s.close();
       throw err;
@@ -52,7 +53,7 @@ export class Sshd {
     return s;
   }
 
-  private async boot(): Promise<void> {
+  private async boot(acceptGitProtocol: boolean): Promise<void> {
     // sshd's privilege-separation directory (a package install creates it only at boot).
     if (process.getuid?.() === 0) mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
     const hostKey = await makeSshKey('ed25519');
@@ -87,7 +88,7 @@ export class Sshd {
         'UseDNS no',
         'PrintMotd no',
         'PrintLastLog no',
-        'AcceptEnv GIT_PROTOCOL',
+        ...(acceptGitProtocol ? ['AcceptEnv GIT_PROTOCOL'] : []),
         `ForceCommand ${wrapper}`,
         '',
       ].join('\n'),

@@ -123,6 +123,36 @@ describe('polling and reading over ssh://', () => {
     ]);
   });
 
+  it('polls a server that does not pass GIT_PROTOCOL on (protocol v0): still one connection, refs from the advertisement', async () => {
+    const v0 = await Sshd.start({ acceptGitProtocol: false });
+    const old = v0.createRepo('old');
+    try {
+      const sha = old.commit({ 'x.yaml': 'x: 1\n' }, 'x');
+      old.git(['tag', '-a', '-m', 'release', 'v1']);
+      old.git(['push', '--quiet', 'origin', 'v1']);
+      const kinds: GitRequestKind[] = [];
+      const base = {
+        repo: v0.url(old.bare),
+        sshKeyFile: v0.clientKey.privatePath,
+        knownHostsFile: v0.knownHosts(),
+        cacheDir: cache.path,
+        onRequest: (k: GitRequestKind) => kinds.push(k),
+      };
+      const poller = new GitPoller({ ...base, ref: 'main' });
+      expect(await poller.poll()).toEqual({ sha, changed: true });
+      kinds.length = 0;
+      expect(await poller.poll()).toEqual({ sha, changed: false, previous: sha });
+      expect(kinds).toEqual(['ls-refs']);
+      expect(v0.commands().every((c) => c.protocol === '')).toBe(true);
+      // An annotated tag resolves to its commit (peeled from the v0 advertisement).
+      const tagged = await readSnapshot({ ...base, ref: 'v1' });
+      expect(tagged.commit.sha).toBe(sha);
+    } finally {
+      old.dispose();
+      await v0.close();
+    }
+  });
+
   it('reads over the scp-like form, [user@host:port]:path, absolute and home-relative', async () => {
     const home = homedir();
     const where = `${sshd.user}@${sshd.host}:${sshd.port}`;
