@@ -143,7 +143,8 @@ Examples:
   tether sync --repo . --path examples-repo/apps/shop --prune
   tether sync --config tether.yaml --app shop
   tether sync --config tether.yaml --app shop --ref my-branch
-  TETHER_GIT_PASSWORD=$TOKEN tether sync --repo https://bot@git.example.com/org/deploy.git`,
+  TETHER_GIT_PASSWORD=$TOKEN tether sync --repo https://bot@git.example.com/org/deploy.git
+  tether sync --repo git@git.example.com:org/deploy.git --ssh-key deploy-key --known-hosts known_hosts --path apps/shop`,
     )
     .action(async (flags: SyncFlags) => {
       await runSync(flags);
