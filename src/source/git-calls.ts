@@ -45,6 +45,8 @@ export async function callRemote<T>(
   } catch (raw) {
     const err = toSourceError(raw, ctx.target);
     throw refine ? refine(err, raw) : err;
+  } finally {
+    ctx.idle?.();
   }
 }
 

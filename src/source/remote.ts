@@ -28,6 +28,8 @@ export interface RemoteContext {
   headers: Record<string, string>;
   /** The refs under `prefixes`: one request (https) or one connection (ssh). */
   listRefs: (prefixes: string[]) => Promise<RemoteRef[]>;
+  /** Called after each isomorphic-git network call: ends what `http` may hold open (ssh). */
+  idle?: () => void;
 }
 
 /** What isomorphic-git is told the URL of an ssh remote is; the ssh HTTP plugin ignores the host. */
@@ -68,9 +70,11 @@ function sshContext(spec: SourceSpec, maxResponseBytes?: number): RemoteContext 
     ...(spec.onRequest ? { onRequest: spec.onRequest } : {}),
     ...(maxResponseBytes !== undefined ? { maxResponseBytes } : {}),
   };
+  const http = makeSshHttpClient(transport);
   return {
     target,
-    http: makeSshHttpClient(transport),
+    http,
+    idle: http.idle,
     gitUrl: SSH_STANDIN_URL,
     cacheDir: repoCacheDir(spec.cacheDir, location.canonical),
     headers: {},

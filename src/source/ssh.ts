@@ -10,11 +10,13 @@
 //    advertisement when the server does not speak v2);
 //  - `makeSshHttpClient`: the HTTP plugin isomorphic-git fetches and pushes through. It
 //    speaks smart HTTP statelessly (GET info/refs, then one POST carrying the whole request),
-//    which maps onto ssh as: GET = a connection whose advertisement is returned (with the
-//    `# service=` header smart HTTP adds); POST = a connection whose advertisement is read and
-//    dropped, then the request is written and the server's answer returned. git-upload-pack
-//    and git-receive-pack answer such a request exactly as they answer it over HTTP.
+//    which maps onto one ssh connection, as git itself uses it: GET returns the connection's
+//    advertisement (with the `# service=` header smart HTTP adds) and keeps the connection;
+//    the POST that follows writes its request there and returns the server's answer. A POST
+//    with no connection waiting opens one and drops its advertisement. git-upload-pack and
+//    git-receive-pack answer such a request exactly as they answer it over HTTP.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { chmod, copyFile, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,6 +75,12 @@ export function keyProblem(text: string): 'encrypted' | 'not-a-key' | undefined 
   return undefined;
 }
 
+/** Private key copies in use; removed at exit too, should the process end before their call. */
+const keyCopies = new Set<string>();
+process.once('exit', () => {
+  for (const dir of keyCopies) rmSync(dir, { recursive: true, force: true });
+});
+
 /**
  * The key file ssh should read: the file itself when only its owner may read it, else a
  * private copy (ssh refuses a key that others may read). `dispose` removes the copy.
@@ -107,6 +115,7 @@ async function usableKey(
   }
   if ((mode & 0o077) === 0) return { path: file, dispose: none.dispose };
   const dir = await mkdtemp(join(tmpdir(), 'tether-sshkey-'));
+  keyCopies.add(dir);
   const copy = join(dir, 'key');
   try {
     await copyFile(file, copy);
@@ -118,7 +127,13 @@ async function usableKey(
       { hint: 'give the process a writable temporary directory, or mount the key with mode 0400' },
     );
   }
-  return { path: copy, dispose: () => rm(dir, { recursive: true, force: true }) };
+  return {
+    path: copy,
+    dispose: async () => {
+      await rm(dir, { recursive: true, force: true });
+      keyCopies.delete(dir);
+    },
+  };
 }
 
 /** The ssh argument vector for one git service call. */
@@ -462,9 +477,41 @@ function once(data: Buffer): AsyncIterableIterator<Uint8Array> {
   return Readable.from([data])[Symbol.asyncIterator]() as AsyncIterableIterator<Uint8Array>;
 }
 
-/** The HTTP plugin for isomorphic-git that carries its smart-HTTP requests over ssh. */
-export function makeSshHttpClient(t: SshTransport): HttpClient {
+/** Ends a call that has nothing more to say: a flush (no wants, no commands), then close. */
+function release(call: SshCall): void {
+  call.end(FLUSH);
+  void call.finish().finally(() => call.close());
+}
+
+/**
+ * The HTTP plugin for isomorphic-git that carries its smart-HTTP requests over ssh, and
+ * `idle`, to call once isomorphic-git's call is over: it ends a connection a GET left open
+ * for a POST that never came (nothing to fetch, a push cancelled).
+ */
+export function makeSshHttpClient(t: SshTransport): HttpClient & { idle: () => void } {
   const max = t.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  // The connection a GET left open for the POST that follows it.
+  let waiting: { service: GitService; call: SshCall; timer: NodeJS.Timeout } | undefined;
+  const take = (service: GitService): SshCall | undefined => {
+    const w = waiting;
+    waiting = undefined;
+    if (!w) return undefined;
+    clearTimeout(w.timer);
+    if (w.service === service) return w.call;
+    release(w.call);
+    return undefined;
+  };
+
+  async function advertised(service: GitService): Promise<{ call: SshCall; advertisement: Buffer }> {
+    const call = await openCall(t, service, false);
+    try {
+      return { call, advertisement: (await call.readToFlush()).raw };
+    } catch (err) {
+      call.close();
+      throw err;
+    }
+  }
+
   async function request(req: GitHttpRequest): Promise<GitHttpResponse> {
     const url = new URL(req.url);
     const method = req.method ?? 'GET';
@@ -474,20 +521,21 @@ export function makeSshHttpClient(t: SshTransport): HttpClient {
       return response(req.url, method, 404, 'text/plain', once(Buffer.from('not a git service\n')));
     }
     t.onRequest?.(requestKind(url, method, body));
-    const call = await openCall(t, service, false);
-    let advertisement: Buffer;
-    try {
-      advertisement = (await call.readToFlush()).raw;
-    } catch (err) {
-      call.close();
-      throw err;
-    }
+    const kept = take(service);
     if (method === 'GET') {
-      call.end(FLUSH); // no wants / no commands: the server ends the session cleanly
-      void call.finish().finally(() => call.close());
+      if (kept) release(kept);
+      const { call, advertisement } = await advertised(service);
+      // A safety net behind idle(): no POST within the timeout, the server is told goodbye.
+      const timer = setTimeout(() => {
+        if (waiting?.call === call) waiting = undefined;
+        release(call);
+      }, t.target.timeoutMs);
+      timer.unref();
+      waiting = { service, call, timer };
       const framed = Buffer.concat([pkt(`# service=${service}\n`), FLUSH, advertisement]);
       return response(req.url, method, 200, `application/x-${service}-advertisement`, once(framed));
     }
+    const call = kept ?? (await advertised(service)).call;
     call.end(body);
     return response(
       req.url,
@@ -497,5 +545,11 @@ export function makeSshHttpClient(t: SshTransport): HttpClient {
       limited(call.rest(), max, t.target),
     );
   }
-  return { request };
+  return {
+    request,
+    idle: () => {
+      const kept = waiting && take(waiting.service);
+      if (kept) release(kept);
+    },
+  };
 }

@@ -189,4 +189,9 @@ export class Sshd {
   logins(): number {
     return this.log.split('\n').filter((l) => l.includes('Accepted publickey')).length;
   }
+
+  /** Logged-in sessions not closed yet (from sshd's log). */
+  openSessions(): number {
+    return this.logins() - this.log.split('\n').filter((l) => l.includes('Disconnected from user')).length;
+  }
 }

@@ -12,6 +12,7 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AuthenticationError,
+  BranchMovedError,
   ConnectionRefusedError,
   GitPoller,
   GitTimeoutError,
@@ -19,6 +20,7 @@ import {
   RepositoryNotFoundError,
   SignatureError,
   readSnapshot,
+  revertCommit,
   type GitRequestKind,
   type SourceSpec,
 } from '../../../src/source/index.ts';
@@ -113,8 +115,16 @@ describe('polling and reading over ssh://', () => {
 
     const sha = repo.commit({ 'a.yaml': 'a: 2\n', 'b/c.yaml': 'c: 3\n' }, 'two');
     kinds.length = 0;
+    const beforeFetch = sshd.commands().length;
     expect(await poller.poll()).toEqual({ sha, changed: true, previous: first.sha });
     expect(kinds).toEqual(['ls-refs', 'discover', 'fetch']);
+    // Two connections: the v2 ls-refs, then one upload-pack session that both advertised
+    // (isomorphic-git's GET) and answered the fetch (its POST).
+    await settle();
+    expect(sshd.commands().slice(beforeFetch)).toEqual([
+      { protocol: 'version=2', command: `git-upload-pack '${repo.bare}'` },
+      { protocol: '', command: `git-upload-pack '${repo.bare}'` },
+    ]);
     const snap = await readSnapshot(poller.spec, { sha });
     expect(snap.commit.message.trim()).toBe('two');
     expect(snap.files.map((f) => [f.path, text(f.content)])).toEqual([
@@ -316,6 +326,7 @@ describe('the tether CLI over ssh', () => {
   it('tether revert --push lands the revert commit on the ssh server', async () => {
     const bad = repo.commit({ 'a.yaml': 'a: broken\n' }, 'break a');
     const before = repo.head();
+    const commandsBefore = sshd.commands().length;
     const r = await tether(
       [
         'revert',
@@ -341,8 +352,37 @@ describe('the tether CLI over ssh', () => {
     expect(await gitAsync(repo.bare, ['log', '-1', '--format=%an %s', after])).toBe(
       'On Call Revert "break a"',
     );
-    expect(sshd.commands().some((c) => c.command === `git-receive-pack '${repo.bare}'`)).toBe(true);
+    // The push is one receive-pack session (advertisement, then commands and pack).
+    expect(
+      sshd
+        .commands()
+        .slice(commandsBefore)
+        .filter((c) => c.command.startsWith('git-receive-pack')),
+    ).toEqual([{ protocol: '', command: `git-receive-pack '${repo.bare}'` }]);
     expectNoKeyMaterial(r.stdout + r.stderr, sshd.clientKey.privatePath);
+  });
+
+  it('a push refused because the branch moved meanwhile leaves no ssh session open', async () => {
+    const base = repo.commit({ 'd.yaml': 'd: 1\n' }, 'd');
+    const target = repo.commit({ 'd.yaml': 'd: 2\n' }, 'd again');
+    let moved = '';
+    const err = await failure(
+      revertCommit(
+        spec({
+          onRequest: (kind) => {
+            // Someone else pushes right when our push starts: isomorphic-git cancels after
+            // the advertisement, and the session it opened must still be closed.
+            if (kind === 'push' && !moved) moved = repo.commit({ 'e.yaml': 'e\n' }, 'concurrent');
+          },
+        }),
+        target,
+        { author: { name: 'Ops', email: 'ops@example.com' }, push: true },
+      ),
+    );
+    expect(err).toBeInstanceOf(BranchMovedError);
+    expect(repo.head()).toBe(moved);
+    expect(base).not.toBe(moved);
+    await waitFor(() => sshd.openSessions() === 0, 5_000, 'ssh sessions to close');
   });
 
   it('tether sync from another directory applies an app from an ssh:// remote to the API server', async () => {
