@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { appFromFlags, loadConfig, overrideApp, selectApp, type AppConfig } from '../config/index.ts';
 import type { IgnoreRule } from '../diff/index.ts';
 import { appFromConfig, type App } from '../sync/app.ts';
+import { KNOWN_HOSTS_HELP, SSH_KEY_HELP } from './common.ts';
 import { UsageError } from './output.ts';
 
 export interface AppFlags {
@@ -31,14 +32,18 @@ export interface AppFlags {
   exclude?: string[];
   /** --no-recursive: only the files directly in --path. */
   recursive?: boolean;
+  sshKey?: string;
+  knownHosts?: string;
 }
 
 export function addAppFlags(cmd: Command): Command {
   return cmd
     .option(
       '--repo <url|path>',
-      'Git repository: an https:// URL (credentials may sit in it) or a local path',
+      'Git repository: an https:// URL (credentials may sit in it), an ssh:// URL or git@host:org/repo.git, or a local path',
     )
+    .option('--ssh-key <file>', SSH_KEY_HELP)
+    .option('--known-hosts <file>', KNOWN_HOSTS_HELP)
     .option(
       '--ref <revision>',
       'branch, tag, or commit as git names it: a sha (4+ hex digits), HEAD~N, rev^N (default: the repository HEAD)',
@@ -110,6 +115,8 @@ async function configuredApp(flags: AppFlags, command: string): Promise<AppConfi
     ...(flags.path !== undefined && { path: flags.path }),
     ...(flags.namespace !== undefined && { namespace: flags.namespace }),
     ...(flags.app !== undefined && { app: flags.app }),
+    ...(flags.sshKey !== undefined && { sshKey: flags.sshKey }),
+    ...(flags.knownHosts !== undefined && { knownHosts: flags.knownHosts }),
   });
 }
 

@@ -45,3 +45,9 @@ export async function appendAudit(file: string, input: AuditInput): Promise<void
     await log.close();
   }
 }
+
+/** Help of --ssh-key and --known-hosts (sync, diff, drift and revert). */
+export const SSH_KEY_HELP =
+  'for an ssh repository: the private key to log in with (never printed; a key other users may read is copied to a private file first)';
+export const KNOWN_HOSTS_HELP =
+  "for an ssh repository: the known_hosts file the server's host key must be in (checked strictly; default ~/.ssh/known_hosts)";

@@ -1,10 +1,11 @@
 /** `tether revert <revision>`: rollback as a new commit that the agent then applies like any other. */
+import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { DESCRIPTIONS } from './commands.ts';
 import { describeSource, readSnapshot, revertCommit } from '../source/index.ts';
 import { isRemote } from '../source/credentials.ts';
 import { shortSha } from '../util/sha.ts';
-import { outputOption } from './common.ts';
+import { KNOWN_HOSTS_HELP, outputOption, SSH_KEY_HELP } from './common.ts';
 import { UsageError } from './output.ts';
 import { escapeName } from '../util/escape.ts';
 
@@ -14,6 +15,8 @@ interface RevertFlags {
   push?: boolean;
   mainline?: string;
   author?: string;
+  sshKey?: string;
+  knownHosts?: string;
   output: 'text' | 'json';
 }
 
@@ -59,7 +62,12 @@ export function revertCommand(): Command {
       '<revision>',
       'the commit to revert: a sha (full, or at least 4 leading hex digits as git log --oneline prints), HEAD~N, rev^, a tag',
     )
-    .option('--repo <url|path>', 'Git repository: an https:// URL or a local path')
+    .option(
+      '--repo <url|path>',
+      'Git repository: an https:// or ssh:// URL (or git@host:org/repo.git), or a local path',
+    )
+    .option('--ssh-key <file>', SSH_KEY_HELP)
+    .option('--known-hosts <file>', KNOWN_HOSTS_HELP)
     .option('--ref <branch>', 'branch to put the revert on (default: the repository HEAD)')
     .option(
       '--push',
@@ -84,6 +92,7 @@ nothing. The message names the reverted sha, so the audit log links the two.
 Examples:
   tether revert 4f1c2e0d9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d --repo https://bot@git.example.com/org/deploy.git --push
   tether revert 4f1c2e0 --repo . --ref main --push
+  tether revert 4f1c2e0 --repo git@github.com:org/deploy.git --ssh-key deploy-key --known-hosts known_hosts --push
   GIT_AUTHOR_NAME=ops GIT_AUTHOR_EMAIL=ops@example.com tether revert HEAD~2 --repo . --ref main --push`,
     )
     .action(async (revision: string, flags: RevertFlags) => {
@@ -91,7 +100,12 @@ Examples:
         throw new UsageError('--repo is required', {
           hint: 'tether revert <revision> --repo https://git.example.com/org/deploy.git --push',
         });
-      const spec = { repo: flags.repo, ...(flags.ref ? { ref: flags.ref } : {}) };
+      const spec = {
+        repo: flags.repo,
+        ...(flags.ref ? { ref: flags.ref } : {}),
+        ...(flags.sshKey !== undefined ? { sshKeyFile: resolve(flags.sshKey) } : {}),
+        ...(flags.knownHosts !== undefined ? { knownHostsFile: resolve(flags.knownHosts) } : {}),
+      };
       const mainline = flags.mainline === undefined ? undefined : Number(flags.mainline);
       const result = await revertCommit(spec, revision, {
         push: Boolean(flags.push),

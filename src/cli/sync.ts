@@ -175,7 +175,8 @@ Examples:
   tether sync --config tether.yaml --app shop
   tether sync --config tether.yaml --app shop --ref my-branch
   tether sync --config tether.yaml --app shop --wait --timeout 3m
-  TETHER_GIT_PASSWORD=$TOKEN tether sync --repo https://bot@git.example.com/org/deploy.git`,
+  TETHER_GIT_PASSWORD=$TOKEN tether sync --repo https://bot@git.example.com/org/deploy.git
+  tether sync --repo git@git.example.com:org/deploy.git --ssh-key deploy-key --known-hosts known_hosts --path apps/shop`,
     )
     .action(async (flags: SyncFlags) => {
       await runSync(flags);

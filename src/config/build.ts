@@ -1,12 +1,13 @@
 /** From schema output to TetherConfig: durations in milliseconds, paths made absolute. */
 import { resolve } from 'node:path';
 import { parseDuration } from './duration.ts';
+import { isSshUrl } from '../source/ssh-url.ts';
 import type { RawApp, RawConfig } from './schema.ts';
 import type { AppConfig, TetherConfig, VerifyConfig, WebhookConfig } from './types.ts';
 
 /** `https://…`, `ssh://…`, `file://…`, or scp-like `git@host:org/repo`; anything else is a local path. */
 export function isRemoteRepo(repo: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(repo) || /^[^/\s:@]+@[^/\s:]+:/.test(repo);
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(repo) || isSshUrl(repo);
 }
 
 /** Paths in a config file are relative to the file's directory, so the file works from any cwd. */
@@ -53,6 +54,8 @@ export function buildApp(app: RawApp, baseDir: string): AppConfig {
       ...opt('usernameFile', s.usernameFile),
       ...opt('passwordFile', s.passwordFile),
       ...opt('caFile', s.caFile),
+      ...opt('sshKeyFile', s.sshKeyFile),
+      ...opt('knownHostsFile', s.knownHostsFile),
       verify,
     },
     destination: {

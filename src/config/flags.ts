@@ -17,6 +17,10 @@ export interface AppFlags {
   app?: string;
   mode?: string;
   prune?: boolean;
+  /** ssh private key file (relative: to the working directory). */
+  sshKey?: string;
+  /** known_hosts file for ssh (relative: to the working directory). */
+  knownHosts?: string;
 }
 
 const FLAG_OF: Record<string, string> = {
@@ -27,6 +31,8 @@ const FLAG_OF: Record<string, string> = {
   'destination.namespace': '--namespace',
   'sync.mode': '--mode',
   'sync.prune': '--prune',
+  'source.sshKeyFile': '--ssh-key',
+  'source.knownHostsFile': '--known-hosts',
 };
 
 /**
@@ -41,6 +47,8 @@ export function appFromFlags(flags: AppFlags): AppConfig {
       repo: flags.repo,
       ...(flags.ref !== undefined && { ref: flags.ref }),
       ...(flags.path !== undefined && { path: flags.path }),
+      ...(flags.sshKey !== undefined && { sshKeyFile: flags.sshKey }),
+      ...(flags.knownHosts !== undefined && { knownHostsFile: flags.knownHosts }),
     },
     destination: flags.namespace === undefined ? {} : { namespace: flags.namespace },
     sync: {

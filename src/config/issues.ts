@@ -30,6 +30,8 @@ const KEY_HINTS: Record<string, string> = {
   secret: 'secrets never go in this file: use secretFile or secretEnv',
   password: 'secrets never go in this file: use passwordFile',
   username: 'use usernameFile',
+  sshKey: 'secrets never go in this file: use sshKeyFile',
+  privateKey: 'secrets never go in this file: use sshKeyFile',
 };
 
 export function describeValue(v: unknown): string {

@@ -70,6 +70,8 @@ const source = z.strictObject({
   usernameFile: nonEmpty().optional(),
   passwordFile: nonEmpty().optional(),
   caFile: nonEmpty().optional(),
+  sshKeyFile: nonEmpty().optional(),
+  knownHostsFile: nonEmpty().optional(),
   verify: verify.prefault({ mode: 'off' }),
 });
 

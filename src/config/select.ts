@@ -37,6 +37,8 @@ export function overrideApp(app: AppConfig, flags: Overrides): AppConfig {
     ...(flags.ref !== undefined && { ref: flags.ref }),
     ...(flags.path !== undefined && { path: flags.path }),
     ...(flags.namespace !== undefined && { namespace: flags.namespace }),
+    ...(flags.sshKey !== undefined && { sshKey: flags.sshKey }),
+    ...(flags.knownHosts !== undefined && { knownHosts: flags.knownHosts }),
   });
   return {
     ...app,
@@ -45,6 +47,8 @@ export function overrideApp(app: AppConfig, flags: Overrides): AppConfig {
       ...(flags.repo !== undefined && { repo: given.source.repo }),
       ...(flags.ref !== undefined && { ref: given.source.ref! }),
       ...(flags.path !== undefined && { path: given.source.path }),
+      ...(flags.sshKey !== undefined && { sshKeyFile: given.source.sshKeyFile! }),
+      ...(flags.knownHosts !== undefined && { knownHostsFile: given.source.knownHostsFile! }),
     },
     destination: {
       ...app.destination,

@@ -57,7 +57,7 @@ export interface RenderConfig {
 export type VerifyConfig = { mode: 'off' } | { mode: 'required'; pgpKeysFile?: string; sshKeysFile?: string };
 
 export interface SourceConfig {
-  /** http(s) URL, kept as written, or an absolute path to a local repository. */
+  /** http(s) or ssh URL (or scp-like user@host:path), kept as written, or an absolute path to a local repository. */
   repo: string;
   /** Unset: the remote HEAD's branch. */
   ref?: string;
@@ -70,6 +70,10 @@ export interface SourceConfig {
   usernameFile?: string;
   passwordFile?: string;
   caFile?: string;
+  /** ssh: private key file (a mounted Secret). */
+  sshKeyFile?: string;
+  /** ssh: known_hosts file the host key is checked against, strictly. */
+  knownHostsFile?: string;
   verify: VerifyConfig;
 }
 

@@ -1,10 +1,11 @@
-// Where a source's HTTPS credentials come from, in order: the spec's username/password,
+// Which repositories are remote, and where a source's HTTPS credentials come from, in order: the spec's username/password,
 // the spec's usernameFile/passwordFile (mounted Secrets), the URL's user:pass@, and the
 // TETHER_GIT_USERNAME/TETHER_GIT_PASSWORD environment variables. The URL handed to the
 // transport never carries them; they travel in an Authorization header only.
 import { readFileSync } from 'node:fs';
 import { redactUrl } from '../errors.ts';
 import { InvalidSourceError } from './errors.ts';
+import { isSshUrl } from './ssh-url.ts';
 import type { SourceSpec } from './types.ts';
 
 export interface Credentials {
@@ -21,13 +22,14 @@ export interface RemoteTarget {
 // A token alone (no user name) needs some user name for Basic auth; forges ignore it.
 const TOKEN_USER = 'x-access-token';
 
+/** An http(s):// URL, or an ssh one (ssh:// or scp-like user@host:path). */
 export function isRemote(repo: string): boolean {
-  return /^https?:\/\//i.test(repo);
+  return /^https?:\/\//i.test(repo) || isSshUrl(repo);
 }
 
-/** True for URLs of transports isomorphic-git cannot speak (ssh, git://, file://, scp-like). */
+/** True for URLs of transports we do not speak (git://, file://, ...). */
 export function isUnsupportedUrl(repo: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(repo) ? !isRemote(repo) : /^[^/@:]+@[^/@:]+:/.test(repo);
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(repo) && !isRemote(repo);
 }
 
 function readSecretFile(path: string, what: string): string {

@@ -28,10 +28,18 @@ export class InvalidSourceError extends SourceError {}
 
 // --- transport ---------------------------------------------------------------------------
 
-/** 401 or 403 from the server. */
+/** 401 or 403 from the server, or an ssh server refusing the key. */
 export class AuthenticationError extends SourceError {}
 /** 404 on the repository's URL. */
 export class RepositoryNotFoundError extends SourceError {}
+/** An ssh server whose host key is not in the known_hosts file, or differs from it. */
+export class HostKeyError extends SourceError {
+  readonly reason: 'unknown' | 'changed';
+  constructor(reason: 'unknown' | 'changed', message: string, options?: { hint?: string; cause?: unknown }) {
+    super(message, options);
+    this.reason = reason;
+  }
+}
 /** The host name does not resolve. */
 export class DnsError extends SourceError {}
 /** Nothing listens at host:port (server down). */

@@ -39,12 +39,14 @@ export async function callRemote<T>(
       http: ctx.http,
       gitdir: store.gitdir,
       cache: store.cache,
-      url: ctx.target.url,
+      url: ctx.gitUrl,
       headers: { ...ctx.headers },
     });
   } catch (raw) {
     const err = toSourceError(raw, ctx.target);
     throw refine ? refine(err, raw) : err;
+  } finally {
+    ctx.idle?.();
   }
 }
 

@@ -21,30 +21,30 @@ export interface HttpClientOptions {
   onRequest?: (kind: GitRequestKind) => void;
 }
 
-function requestKind(url: URL, method: string, body: Buffer): GitRequestKind {
+export function requestKind(url: URL, method: string, body: Buffer): GitRequestKind {
   if (url.pathname.endsWith('/git-receive-pack') || url.searchParams.get('service') === 'git-receive-pack')
     return 'push';
   if (method === 'GET') return 'discover';
   return body.includes('command=ls-refs') ? 'ls-refs' : 'fetch';
 }
 
-async function collectBody(body: GitHttpRequest['body']): Promise<Buffer> {
+export async function collectBody(body: GitHttpRequest['body']): Promise<Buffer> {
   if (!body) return Buffer.alloc(0);
   const chunks: Uint8Array[] = [];
   for await (const chunk of body as AsyncIterable<Uint8Array>) chunks.push(chunk);
   return Buffer.concat(chunks);
 }
 
-async function* limited(
-  res: IncomingMessage,
+/** `source` passed through, failing once more than `max` bytes came (leaving the loop closes it). */
+export async function* limited(
+  source: AsyncIterable<Uint8Array>,
   max: number,
   target: TransportTarget,
 ): AsyncGenerator<Uint8Array> {
   let total = 0;
-  for await (const chunk of res as AsyncIterable<Buffer>) {
+  for await (const chunk of source) {
     total += chunk.byteLength;
     if (total > max) {
-      res.destroy();
       throw new FetchTooLargeError(`the answer of ${target.url} exceeds ${max} bytes`, {
         hint: 'the repository is too large to fetch in memory; track a smaller repository or raise the limit',
       });

@@ -8,6 +8,9 @@ import { createHash } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 
 function repositoryKey(repo: string): string {
+  // git's bracketed scp-like form with a port, `[git@host:2222]:org/repo.git`: as `git@host:org/repo.git`.
+  const bracketed = /^\[(?:[^/@:\s\]]+@)?([^/@\s\]]+):\d+\]:(.+)$/.exec(repo);
+  if (bracketed) return repositoryKey(`git@${bracketed[1]}:${bracketed[2]}`);
   const scp = /^[^/\s:@]+@([^/\s:]+):(.*)$/.exec(repo);
   if (scp) return `${scp[1]!.toLowerCase()}/${scp[2]}`.replace(/\.git\/?$|\/+$/g, '');
   const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(repo) ? URL.parse(repo) : null;

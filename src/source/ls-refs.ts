@@ -30,7 +30,8 @@ function authHeaders(target: TransportTarget): Record<string, string> {
   return target.credentials ? { authorization: basicAuthHeader(target.credentials) } : {};
 }
 
-function parseV2(buf: Buffer): RemoteRef[] | undefined {
+/** A v2 ls-refs answer (pkt-lines up to the flush); undefined when it is not one. */
+export function parseV2(buf: Buffer): RemoteRef[] | undefined {
   let lines;
   try {
     lines = parsePktLines(buf);
@@ -56,7 +57,7 @@ function parseV2(buf: Buffer): RemoteRef[] | undefined {
 }
 
 /** Parses a v0/v1 `info/refs` advertisement into the same shape. */
-function parseV1(buf: Buffer): RemoteRef[] {
+export function parseV1(buf: Buffer): RemoteRef[] {
   const refs = new Map<string, RemoteRef>();
   const symrefs = new Map<string, string>();
   for (const line of parsePktLines(buf)) {
@@ -87,13 +88,9 @@ function parseV1(buf: Buffer): RemoteRef[] {
   return [...refs.values()];
 }
 
-/** Lists the refs whose names start with one of `prefixes`, with symref targets and peeled tags. */
-export async function lsRefs(
-  http: HttpClient,
-  target: TransportTarget,
-  prefixes: string[],
-): Promise<RemoteRef[]> {
-  const body = Buffer.concat([
+/** A protocol v2 `ls-refs` command with symrefs, peeled tags and ref prefixes. */
+export function lsRefsRequest(prefixes: string[]): Buffer {
+  return Buffer.concat([
     pkt('command=ls-refs\n'),
     pkt('agent=tether\n'),
     DELIM,
@@ -102,6 +99,15 @@ export async function lsRefs(
     ...prefixes.map((p) => pkt(`ref-prefix ${p}\n`)),
     FLUSH,
   ]);
+}
+
+/** Lists the refs whose names start with one of `prefixes`, with symref targets and peeled tags. */
+export async function lsRefs(
+  http: HttpClient,
+  target: TransportTarget,
+  prefixes: string[],
+): Promise<RemoteRef[]> {
+  const body = lsRefsRequest(prefixes);
   const res = await http.request({
     url: `${target.url}/git-upload-pack`,
     method: 'POST',

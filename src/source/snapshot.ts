@@ -16,14 +16,14 @@ import { CommitNotFoundError } from './errors.ts';
 export function checkSpec(spec: SourceSpec): void {
   if (typeof spec?.repo !== 'string' || spec.repo.trim() === '') {
     throw new InvalidSourceError('source repository is empty', {
-      hint: 'set repo to an https:// URL or a local path',
+      hint: 'set repo to an https:// or ssh:// URL, or a local path',
     });
   }
   if (isUnsupportedUrl(spec.repo)) {
     throw new InvalidSourceError(
-      `unsupported repository URL ${redactUrl(spec.repo)}: only http(s):// and local paths`,
+      `unsupported repository URL ${redactUrl(spec.repo)}: only http(s)://, ssh:// (or user@host:path) and local paths`,
       {
-        hint: 'use the https:// clone URL of the repository (ssh and git:// are not supported)',
+        hint: 'use the https:// or ssh clone URL of the repository (git:// and file:// are not supported; give a local repository as a path)',
       },
     );
   }

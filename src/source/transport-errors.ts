@@ -1,6 +1,7 @@
 // Turns what can go wrong on the wire into one clear error per kind. The original error is
 // kept as `cause` only after scrubbing, so no password or token can leak through it.
 import { scrub, type Credentials } from './credentials.ts';
+import { isSshUrl, parseSshUrl, sshHostPort } from './ssh-url.ts';
 import {
   AuthenticationError,
   ConnectionRefusedError,
@@ -48,6 +49,7 @@ export function safeCause(err: unknown, target: TransportTarget): Error {
 }
 
 function hostPort(url: string): string {
+  if (isSshUrl(url)) return sshHostPort(parseSshUrl(url));
   const u = new URL(url);
   return `${u.hostname}:${u.port || (u.protocol === 'https:' ? '443' : '80')}`;
 }
@@ -59,7 +61,7 @@ export function networkError(err: unknown, target: TransportTarget): SourceError
   const cause = safeCause(err, target);
   const where = hostPort(target.url);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME' || code === 'EAI_FAIL') {
-    return new DnsError(`cannot resolve host ${new URL(target.url).hostname} for ${target.url}`, {
+    return new DnsError(`cannot resolve host ${where.replace(/:\d+$/, '')} for ${target.url}`, {
       hint: 'check the host name in the repository URL and the DNS configuration',
       cause,
     });

@@ -35,7 +35,10 @@ export type VerifyPolicy =
     };
 
 export interface SourceSpec {
-  /** http(s):// URL (credentials may sit in it) or a path to a local repository (bare or not). */
+  /**
+   * http(s):// URL (credentials may sit in it), ssh://[user@]host[:port]/path, scp-like
+   * user@host:path, or a path to a local repository (bare or not).
+   */
   repo: string;
   /** Branch, tag, full ref (`refs/heads/x`) or full commit sha; default: the remote HEAD's branch. */
   ref?: string;
@@ -46,12 +49,16 @@ export interface SourceSpec {
   passwordFile?: string;
   /** PEM bundle of extra trusted certificate authorities for https. */
   caFile?: string;
+  /** ssh: the private key offered to the server (none when unset). */
+  sshKeyFile?: string;
+  /** ssh: the known_hosts file the server's host key is checked against, strictly (default ~/.ssh/known_hosts). */
+  knownHostsFile?: string;
   /** Per network call; default 30 s. */
   timeoutMs?: number;
   /** Root of the bare caches; default $TETHER_CACHE_DIR/git or ~/.cache/tether/git. */
   cacheDir?: string;
   verify?: VerifyPolicy;
-  /** Called once per HTTP request made for this source (for metrics). */
+  /** Called once per HTTP request (or ssh connection) made for this source (for metrics). */
   onRequest?: (kind: GitRequestKind) => void;
 }
 

@@ -62,6 +62,8 @@ export async function appFromConfig(app: AppConfig): Promise<App> {
       ...(s.usernameFile ? { usernameFile: s.usernameFile } : {}),
       ...(s.passwordFile ? { passwordFile: s.passwordFile } : {}),
       ...(s.caFile ? { caFile: s.caFile } : {}),
+      ...(s.sshKeyFile ? { sshKeyFile: s.sshKeyFile } : {}),
+      ...(s.knownHostsFile ? { knownHostsFile: s.knownHostsFile } : {}),
       verify,
     },
     path: normalizeDir(s.path),

@@ -388,6 +388,12 @@ describe('charts/tether rendered by helm', () => {
     });
     // `mode: off` unquoted in values is YAML 1.1 false; the chart writes the string "off".
     expect(billing?.source.verify).toEqual({ mode: 'off' });
+    // An ssh source: the key and known_hosts of its Secret, mounted as files.
+    expect(billing?.source).toMatchObject({
+      repo: 'git@git.example.com:org/deploy.git',
+      sshKeyFile: '/etc/tether/secrets/apps/billing/ssh-key',
+      knownHostsFile: '/etc/tether/secrets/apps/billing/known_hosts',
+    });
     expect(billing?.sync.mode).toBe('report');
     // Renderer permissions pass through as written; unset, they stay off.
     expect(billing?.render).toEqual({
@@ -397,7 +403,7 @@ describe('charts/tether rendered by helm', () => {
     });
     expect(shop?.render).toEqual({ allowCommands: false, allowRemoteBases: false });
     // Chart-only keys never reach the agent, and no Secret object is rendered.
-    expect(yamlText).not.toMatch(/credentialsSecret|caSecret|KeysSecret|rbac/);
+    expect(yamlText).not.toMatch(/credentialsSecret|caSecret|sshSecret|KeysSecret|rbac/);
     expect(ofKind(objects, 'Secret')).toEqual([]);
     expect(text).not.toContain('kind: Secret\n');
 
@@ -412,6 +418,8 @@ describe('charts/tether rendered by helm', () => {
         'deploy-repo:token -> /etc/tether/secrets/apps/shop/password',
         'git-ca:ca.crt -> /etc/tether/secrets/apps/shop/ca.crt',
         'signers:pgp.asc -> /etc/tether/secrets/apps/shop/pgp-keys',
+        'deploy-key:identity -> /etc/tether/secrets/apps/billing/ssh-key',
+        'deploy-key:known_hosts -> /etc/tether/secrets/apps/billing/known_hosts',
         'tether-webhooks:github -> /etc/tether/secrets/webhooks/github/secret',
         'tether-webhooks:secret -> /etc/tether/secrets/webhooks/generic/secret',
       ].sort(),

@@ -40,6 +40,14 @@ function git(cwd: string, args: string[], env: Record<string, string> = {}): str
   }).trim();
 }
 
+/** A bare repository at `dir` (created), writable over smart HTTP too, with a scratch clone. */
+export function createBareRepo(dir: string, branch = 'main'): Repo {
+  mkdirSync(dir, { recursive: true });
+  git(dir, ['init', '--bare', '--quiet', `--initial-branch=${branch}`]);
+  git(dir, ['config', 'http.receivepack', 'true']);
+  return new Repo(dir, branch);
+}
+
 export class GitServer {
   readonly root: string;
   readonly requests: GitRequest[] = [];
@@ -76,11 +84,7 @@ export class GitServer {
   }
 
   createRepo(repo: string, branch = 'main'): Repo {
-    const dir = this.repoPath(repo);
-    mkdirSync(dir, { recursive: true });
-    git(dir, ['init', '--bare', '--quiet', `--initial-branch=${branch}`]);
-    git(dir, ['config', 'http.receivepack', 'true']);
-    return new Repo(dir, branch);
+    return createBareRepo(this.repoPath(repo), branch);
   }
 
   clearLog(): void {

@@ -112,14 +112,14 @@ checks each value on its own (values.schema.json).
 
 {{/*
 The agent's config file (see DESIGN.md "Config file"): the values' apps with the chart-only
-keys (credentialsSecret, caSecret, *KeysSecret, rbac) replaced by the paths of the mounted
+keys (credentialsSecret, caSecret, sshSecret, *KeysSecret, rbac) replaced by the paths of the mounted
 Secret files.
 */}}
 {{- define "tether.config" -}}
 {{- $dir := include "tether.secretsDir" . }}
 {{- $apps := list }}
 {{- range .Values.apps }}
-{{- $src := omit (deepCopy .source) "credentialsSecret" "caSecret" "verify" }}
+{{- $src := omit (deepCopy .source) "credentialsSecret" "caSecret" "sshSecret" "verify" }}
 {{- $app := . }}
 {{- with .source.credentialsSecret }}
 {{- $_ := set $src "usernameFile" (printf "%s/apps/%s/username" $dir $app.name) }}
@@ -127,6 +127,10 @@ Secret files.
 {{- end }}
 {{- with .source.caSecret }}
 {{- $_ := set $src "caFile" (printf "%s/apps/%s/ca.crt" $dir $app.name) }}
+{{- end }}
+{{- with .source.sshSecret }}
+{{- $_ := set $src "sshKeyFile" (printf "%s/apps/%s/ssh-key" $dir $app.name) }}
+{{- $_ := set $src "knownHostsFile" (printf "%s/apps/%s/known_hosts" $dir $app.name) }}
 {{- end }}
 {{- with .source.verify }}
 {{- /* An unquoted `off` in values is YAML 1.1 false: write the string the agent expects. */}}

@@ -171,12 +171,9 @@ describe('transport failures', () => {
   });
 
   it('refuses unsupported transports', async () => {
-    await expect(resolveCommit({ repo: 'git@github.com:org/repo.git' })).rejects.toBeInstanceOf(
-      InvalidSourceError,
-    );
-    await expect(resolveCommit({ repo: 'ssh://git@host/repo.git' })).rejects.toBeInstanceOf(
-      InvalidSourceError,
-    );
+    // (ssh:// and git@host:path are supported: test/integration/source/ssh.test.ts)
+    await expect(resolveCommit({ repo: 'git://host/repo.git' })).rejects.toBeInstanceOf(InvalidSourceError);
+    await expect(resolveCommit({ repo: 'file:///srv/repo.git' })).rejects.toBeInstanceOf(InvalidSourceError);
   });
 });
 

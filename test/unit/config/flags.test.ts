@@ -69,6 +69,7 @@ describe('defaultAppName', () => {
     expect(defaultAppName('https://bot:token@git.example.com/org/deploy', './apps/shop/')).toBe(name);
     expect(defaultAppName('git@git.example.com:org/deploy.git', 'apps/shop')).toBe(name);
     expect(defaultAppName('ssh://git@git.example.com:2222/org/deploy.git', 'apps/shop')).toBe(name);
+    expect(defaultAppName('[git@git.example.com:2222]:org/deploy.git', 'apps/shop')).toBe(name);
     expect(defaultAppName('https://git.example.com/org/deploy.git', 'apps/other')).not.toBe(name);
   });
 

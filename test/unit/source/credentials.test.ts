@@ -72,8 +72,9 @@ describe('remoteTarget', () => {
   });
 
   it('tells supported URLs from unsupported ones', () => {
-    expect(isUnsupportedUrl('git@github.com:org/repo.git')).toBe(true);
-    expect(isUnsupportedUrl('ssh://git@h/r.git')).toBe(true);
+    expect(isUnsupportedUrl('git@github.com:org/repo.git')).toBe(false);
+    expect(isUnsupportedUrl('ssh://git@h/r.git')).toBe(false);
+    expect(isUnsupportedUrl('git://h/r.git')).toBe(true);
     expect(isUnsupportedUrl('file:///srv/repo')).toBe(true);
     expect(isUnsupportedUrl('https://h/r.git')).toBe(false);
     expect(isUnsupportedUrl('/srv/git/repo')).toBe(false);
