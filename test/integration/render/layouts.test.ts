@@ -1,17 +1,19 @@
 /**
  * Realistic repository layouts (test/fixtures/repos), each run the way a user runs Tether:
- * the CLI from another directory against the real API server and the real git smart-HTTP
- * server, rendered by the real kustomize and helm. For each: sync, drift 0 right after, a
+ * the CLI from another directory against the real API server, served by the real git
+ * smart-HTTP server and by a real OpenSSH server, rendered by the real kustomize and helm. For each: sync, drift 0 right after, a
  * second sync all unchanged, an out-of-band `kubectl scale` named with its manager and
  * healed, and a prune of exactly the object of a removed file.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureHelm, ensureKustomize } from '../../../tools/controlplane/build.ts';
 import { createNamespace, jsonpath, kubectl, tether } from '../../support/cluster.ts';
 import { fixtureFiles } from '../../support/fixture-repos.ts';
+import type { Repo } from '../../support/git-server.ts';
+import { Sshd } from '../../support/sshd.ts';
 import { gitServerSuite } from '../../support/suite.ts';
 
 interface DriftObject {
@@ -77,12 +79,44 @@ const layouts: Layout[] = [
   },
 ];
 
-describe.each(layouts)('layout $fixture (app path $path)', (layout) => {
+/** Where the layout's repository is served: git smart-HTTP, or OpenSSH with a key and known_hosts. */
+interface Remote {
+  name: string;
+  create: (name: string) => { repo: Repo; url: string; args: string[] };
+}
+
+let sshd: Sshd;
+beforeAll(async () => {
+  sshd = await Sshd.start();
+});
+afterAll(() => sshd.close());
+
+const remotes: Remote[] = [
+  {
+    name: 'https',
+    create: (name) => ({ repo: suite.git().createRepo(name), url: suite.git().url(name), args: [] }),
+  },
+  {
+    name: 'ssh',
+    create: (name) => {
+      const repo = sshd.createRepo(name);
+      return {
+        repo,
+        url: sshd.url(repo.bare),
+        args: ['--ssh-key', sshd.clientKey.privatePath, '--known-hosts', sshd.knownHosts()],
+      };
+    },
+  },
+];
+
+const cases = remotes.flatMap((remote) => layouts.map((layout) => ({ ...layout, remote })));
+
+describe.each(cases)('layout $fixture (app path $path) over $remote.name', (layout) => {
   it('syncs, stays in sync, names and heals an out-of-band change, prunes exactly a removed file', async () => {
     const suffix = Math.random().toString(36).slice(2, 8);
     const group = `l${suffix}.tether.dev`;
     const files = fixtureFiles(layout.fixture, group);
-    const repo = suite.git().createRepo(`${layout.fixture}-${suffix}`);
+    const { repo, url, args } = layout.remote.create(`${layout.fixture}-${suffix}`);
     repo.commit(files, 'initial layout');
     const ns = await createNamespace('lay');
     suite.cleanups.push(ns.cleanup, () =>
@@ -95,7 +129,8 @@ describe.each(layouts)('layout $fixture (app path $path)', (layout) => {
         [
           verb,
           '--repo',
-          suite.git().url(`${layout.fixture}-${suffix}`),
+          url,
+          ...args,
           '--path',
           layout.path,
           '-n',
