@@ -55,11 +55,12 @@ export function statusCommand(): Command {
       );
       process.stdout.write(
         table(
-          ['APP', 'MODE', 'STATE', 'REF', 'SEEN', 'APPLIED', 'LAST RECONCILE', 'NEXT POLL', 'LAST ERROR'],
+          ['APP', 'MODE', 'STATE', 'HEALTH', 'REF', 'SEEN', 'APPLIED', 'LAST RECONCILE', 'NEXT POLL', 'LAST ERROR'],
           body.apps.map((a) => [
             a.name,
             a.mode,
             paint(a.state),
+            a.health ?? '-',
             a.ref ?? 'HEAD',
             a.lastSeenCommit == null ? '-' : shortSha(a.lastSeenCommit),
             a.lastAppliedCommit == null ? '-' : shortSha(a.lastAppliedCommit),
