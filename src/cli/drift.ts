@@ -64,12 +64,6 @@ function healthSummary(results: ReportResult[]): string[] {
   return lines;
 }
 
-/** drift -o json: the app's health beside its objects'. */
-function withAppHealth<T extends object>(json: T, results: ReportResult[]): T & { health?: string } {
-  const judged = results.flatMap((r) => (r.health ? [r.health] : []));
-  return judged.length > 0 ? { ...json, health: summarizeHealth(judged) } : json;
-}
-
 function markdown(commit: string, results: ReportResult[]): string {
   const lines = [`### Drift at \`${shortSha(commit)}\``, '', summarize(results), ''];
   lines.push('| status | object | field | git | live | changed by |', '|---|---|---|---|---|---|');
@@ -127,7 +121,7 @@ Examples:
           endProgress();
           const out =
             flags.output === 'json' || flags.output === 'yaml'
-              ? serialize(withAppHealth(resultsJson(sha, app.name, results), results), flags.output)
+              ? serialize(resultsJson(sha, app.name, results), flags.output)
               : flags.output === 'markdown'
                 ? markdown(sha, results)
                 : flags.output === 'junit'

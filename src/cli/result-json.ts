@@ -4,7 +4,7 @@
  */
 import { stringify } from 'yaml';
 import type { FieldDrift } from '../diff/index.ts';
-import type { Health } from '../health/index.ts';
+import { summarize as summarizeHealth, type Health, type HealthStatus } from '../health/index.ts';
 import { objectKey } from '../manifests/identity.ts';
 import { apiVersionOf, type ObjectResult } from '../sync/outcome.ts';
 import type { ObjectHealth, WaitResult } from '../sync/wait.ts';
@@ -26,13 +26,24 @@ export interface ObjectJson {
   message?: string;
   file?: string;
   line?: number;
-  /** kstatus health of the live object (drift, and sync --wait). */
-  health?: Health;
+  /** kstatus health of the live object (drift, and sync --wait); null when not judged. */
+  health: Health | null;
+}
+
+/**
+ * The app's health: drift always judges it; sync only with --wait (then with whether the
+ * wait timed out and how long it took), null otherwise.
+ */
+export interface AppHealthJson {
+  status: HealthStatus;
+  timedOut?: boolean;
+  seconds?: number;
 }
 
 export interface ResultsJson {
   commit: string;
   app: string;
+  health: AppHealthJson | null;
   objects: ObjectJson[];
 }
 
@@ -58,9 +69,11 @@ export function resultsJson(
   health?: readonly ObjectHealth[],
 ): ResultsJson {
   const healthOf = new Map((health ?? []).map((h) => [objectKey(h.id), h.health]));
+  const judged = results.flatMap((r) => (r.health ? [r.health] : []));
   return {
     commit,
     app,
+    health: judged.length > 0 ? { status: summarizeHealth(judged) } : null,
     objects: results.map((r) => ({
       apiVersion: apiVersionOf(r.id),
       kind: r.id.kind,
@@ -70,15 +83,13 @@ export function resultsJson(
       fields: fieldsOf(r).map(fieldJson),
       ...(r.message ? { message: r.message } : {}),
       ...(r.source ? { file: r.source.file, line: r.source.line } : {}),
-      ...((healthOf.get(objectKey(r.id)) ?? r.health)
-        ? { health: healthOf.get(objectKey(r.id)) ?? r.health }
-        : {}),
+      health: healthOf.get(objectKey(r.id)) ?? r.health ?? null,
     })),
   };
 }
 
 /** The app's health after `sync --wait`. */
-export function healthJson(w: WaitResult): { status: string; timedOut: boolean; seconds: number } {
+export function healthJson(w: WaitResult): AppHealthJson {
   return { status: w.status, timedOut: w.timedOut, seconds: Math.round(w.elapsedMs) / 1000 };
 }
 

@@ -55,7 +55,18 @@ export function statusCommand(): Command {
       );
       process.stdout.write(
         table(
-          ['APP', 'MODE', 'STATE', 'HEALTH', 'REF', 'SEEN', 'APPLIED', 'LAST RECONCILE', 'NEXT POLL', 'LAST ERROR'],
+          [
+            'APP',
+            'MODE',
+            'STATE',
+            'HEALTH',
+            'REF',
+            'SEEN',
+            'APPLIED',
+            'LAST RECONCILE',
+            'NEXT POLL',
+            'LAST ERROR',
+          ],
           body.apps.map((a) => [
             a.name,
             a.mode,

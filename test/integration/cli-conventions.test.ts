@@ -18,6 +18,7 @@ import { configMap, toYaml } from '../support/objects.ts';
 interface ResultsJson {
   commit: string;
   app: string;
+  health: unknown;
   objects: Record<string, unknown>[];
 }
 
@@ -74,6 +75,11 @@ describe('kubectl conventions', () => {
     const o = d.objects[0]!;
     expect(keysOf(o)).toEqual(keysOf(s.objects[0]!));
     expect(o).toMatchObject({ status: 'drifted', file: 'app/cm.yaml', line: 2 });
+    // Health is judged by drift (and sync --wait); sync alone leaves it null.
+    expect(s.health).toBeNull();
+    expect(s.objects[0]!.health).toBeNull();
+    expect(d.health).toEqual({ status: 'Current' });
+    expect(o.health).toMatchObject({ status: 'Current' });
     expect(o.fields).toEqual([
       expect.objectContaining({
         desired: '1',
