@@ -4,6 +4,7 @@
  * `--app`) with any flag given laid over it, exactly as the agent would run it; without,
  * the flags alone, validated like a config file's app.
  */
+import { parseDuration } from '../config/duration.ts';
 import type { Command } from 'commander';
 import { appFromFlags, loadConfig, overrideApp, selectApp, type AppConfig } from '../config/index.ts';
 import type { IgnoreRule } from '../diff/index.ts';
@@ -27,6 +28,8 @@ export interface AppFlags {
   allowMassPrune?: boolean;
   force?: boolean;
   recreate?: boolean;
+  /** sync: how long each sync wave may take to become healthy. */
+  waveTimeout?: string;
   adopt?: boolean;
   include?: string[];
   exclude?: string[];
@@ -143,6 +146,11 @@ export async function appFromCommand(flags: AppFlags, command: string): Promise<
         allowMassPrune: flags.allowMassPrune ?? s.allowMassPrune,
         recreate: flags.recreate ?? s.recreate,
         adopt: flags.adopt ?? s.adopt,
+        ...(flags.waveTimeout !== undefined
+          ? { waveTimeoutMs: parseDuration(flags.waveTimeout) }
+          : s.waveTimeoutMs !== undefined
+            ? { waveTimeoutMs: s.waveTimeoutMs }
+            : {}),
       },
     },
     namespaceFromContext: !flags.config && flags.namespace === undefined,

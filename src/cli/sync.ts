@@ -141,6 +141,10 @@ export function syncCommand(): Command {
     )
     .option('--timeout <duration>', 'how long --wait waits (e.g. 90s, 5m)', '5m')
     .option(
+      '--wave-timeout <duration>',
+      "how long each tether.dev/sync-wave may take to become healthy before later waves are given up (default: the config's sync.waveTimeout, 5m)",
+    )
+    .option(
       '--adopt',
       'take over objects another Tether app applied (else they are refused; tether.dev/adopt: "true" does it per object)',
     )
@@ -164,6 +168,10 @@ ready, PVCs bound, CRDs established, anything with a Ready condition ready. It s
 when every object that is not Current has Failed (a Deployment past its progress deadline,
 a crash-looping Pod, a failed Job), prints each with its reason, and records the outcome
 (healthy or degraded) in the audit log after the apply record.
+
+Objects annotated tether.dev/sync-wave: "N" are applied wave by wave, and a wave followed by a
+higher one must be healthy first (as Argo CD's waves): a wave with a Failed object, or one
+not Current within --wave-timeout, stops the sync (exit 2) and later waves are not applied.
 
 With --config, the app runs exactly as the agent runs it: its source and credentials, its
 destination and allowed namespaces, its ignore rules, prune guard and conflict policy;

@@ -71,6 +71,7 @@ export function buildApp(app: RawApp, baseDir: string): AppConfig {
       pruneGuard: sync.pruneGuard,
       suspend: sync.suspend,
       ignore: sync.ignore.map((r) => ({ ...r })),
+      waveTimeoutMs: parseDuration(sync.waveTimeout),
     },
     render: {
       allowCommands: app.render.allowCommands,

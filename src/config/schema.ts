@@ -96,6 +96,8 @@ const sync = z.strictObject({
   pruneGuard: z.boolean().default(true),
   suspend: z.boolean().default(false),
   ignore: z.array(ignoreRule).default([]),
+  /** How long each sync wave may take to become healthy before later waves are given up. */
+  waveTimeout: interval.default('5m'),
 });
 
 const render = z.strictObject({

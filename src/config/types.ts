@@ -100,4 +100,6 @@ export interface SyncConfig {
   pruneGuard: boolean;
   suspend: boolean;
   ignore: IgnoreRuleConfig[];
+  /** How long each sync wave may take to become healthy (Argo CD's waves, gated on health). */
+  waveTimeoutMs: number;
 }

@@ -84,6 +84,7 @@ export async function appFromConfig(app: AppConfig): Promise<App> {
       allowMassPrune: !app.sync.pruneGuard,
       recreate: false,
       adopt: false,
+      waveTimeoutMs: app.sync.waveTimeoutMs,
     },
     suspend: app.sync.suspend,
     render: app.render,

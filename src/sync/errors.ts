@@ -210,3 +210,22 @@ export class ApplyInterruptedError extends TetherError {
 
 /** Prune would delete more than half of the app at once. */
 export class PruneGuardError extends TetherError {}
+
+/**
+ * A sync wave whose objects did not become healthy (one Failed, or not Current within the
+ * wave timeout): the later waves are not applied.
+ */
+export class WaveNotHealthyError extends TetherError {
+  readonly wave: number;
+  constructor(wave: number, detail: string, timedOut: boolean) {
+    super(
+      `sync wave ${wave} is not healthy${timedOut ? ' in time' : ''}: ${detail}; later waves were not applied`,
+      {
+        hint: timedOut
+          ? 'fix the objects named, or give the wave more time (sync.waveTimeout in the config, --wave-timeout)'
+          : 'fix the objects named and push a new commit',
+      },
+    );
+    this.wave = wave;
+  }
+}

@@ -12,7 +12,7 @@ import { ApiStatusError } from '../cluster/errors.ts';
 import { readInventory, writeInventory, type Inventory } from '../cluster/inventory.ts';
 import { waitForCrdEstablished, waitForDeletion } from '../cluster/wait.ts';
 import type { IgnoreRule } from '../diff/index.ts';
-import type { ObjectId } from '../manifests/index.ts';
+import { formatId, type ObjectId } from '../manifests/index.ts';
 import { mapConcurrent } from '../util/concurrency.ts';
 import {
   applyPolicy,
@@ -27,8 +27,10 @@ import {
   CommitRejectedError,
   refusalOf,
   UnservedKindError,
+  WaveNotHealthyError,
   type ObjectError,
 } from './errors.ts';
+import { waitHealthy } from './wait.ts';
 import { objectToApply, sameAsLive } from './evaluate.ts';
 import { findOrphans, keptReason, type Orphan } from './orphans.ts';
 import { failpoint } from '../util/failpoint.ts';
@@ -49,7 +51,12 @@ export interface SyncSettings {
   recreate: boolean;
   /** Takes over objects another app applied (else they are refused). */
   adopt: boolean;
+  /** How long a sync wave may take to become healthy before the later waves are given up. */
+  waveTimeoutMs?: number;
 }
+
+/** Argo CD waits for each wave's health without a limit of its own; five minutes here. */
+export const DEFAULT_WAVE_TIMEOUT_MS = 5 * 60_000;
 
 export const DEFAULT_SETTINGS: SyncSettings = {
   prune: false,
@@ -176,21 +183,43 @@ async function writeOne(input: Run, { planned: p, c }: Checked): Promise<ApplyRe
 async function write(input: Run, items: Checked[]): Promise<ApplyResult[]> {
   const results: ApplyResult[] = [];
   // Waves run one after the other; objects within a wave run concurrently.
-  const waves = [...new Set(items.map((c) => `${c.planned.stage}/${c.planned.wave}`))];
-  for (const wave of waves) {
-    const batch = items.filter((c) => `${c.planned.stage}/${c.planned.wave}` === wave);
+  const key = (c: Checked) => `${c.planned.stage}/${c.planned.wave}`;
+  const waves = [...new Set(items.map(key))];
+  for (const [i, wave] of waves.entries()) {
+    const batch = items.filter((c) => key(c) === wave);
     const record = async (c: Checked) => {
       const r = await writeOne(input, c);
       if (r.status !== 'unchanged' && r.status !== 'skipped') input.done.push(r);
       return r;
     };
-    results.push(
-      ...(await mapConcurrent(batch, input.concurrency ?? 8, record, (done, total) =>
-        input.onProgress?.('apply', done, total),
-      )),
+    const written = await mapConcurrent(batch, input.concurrency ?? 8, record, (done, total) =>
+      input.onProgress?.('apply', done, total),
     );
+    results.push(...written);
+    // A wave followed by a higher one must be healthy first, as Argo CD's sync waves.
+    const next = items.find((c) => key(c) === waves[i + 1]);
+    if (next && next.planned.wave > batch[0]!.planned.wave && !written.some((r) => r.status === 'failed'))
+      await waitForWave(input, batch, batch[0]!.planned.wave);
   }
   return results;
+}
+
+async function waitForWave(input: Run, batch: Checked[], wave: number): Promise<void> {
+  const objects = batch.filter((c) => applyPolicy(c.planned) !== 'ignore').map((c) => c.planned);
+  const timeoutMs = input.settings.waveTimeoutMs ?? DEFAULT_WAVE_TIMEOUT_MS;
+  const w = await waitHealthy(input, objects, {
+    timeoutMs,
+    onProgress: (current, total) => input.onProgress?.(`wave ${wave} healthy`, current, total),
+  });
+  if (w.status === 'Current') return;
+  const why = w.objects
+    .filter((o) => o.health.status !== 'Current')
+    .map(
+      (o) =>
+        `${formatId(o.id)} ${o.health.status}${o.health.reason ? ` ${o.health.reason}` : ''} (${o.health.message})`,
+    )
+    .join('; ');
+  throw new WaveNotHealthyError(wave, why, w.timedOut);
 }
 
 /** What the commit will write, as far as the dry-runs so far tell (objects deferred to after their CRD or Namespace included). */

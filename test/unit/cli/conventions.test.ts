@@ -57,11 +57,12 @@ async function parseError(args: string[]): Promise<CommanderError> {
 }
 
 describe('resultsJson', () => {
-  it("has drift's documented keys plus app, file and line", () => {
+  it("has drift's documented keys plus app, file, line and health", () => {
     const json = resultsJson('abc123', 'shop', [drifted]);
     expect(json).toEqual({
       commit: 'abc123',
       app: 'shop',
+      health: null,
       objects: [
         {
           apiVersion: 'apps/v1',
@@ -72,8 +73,19 @@ describe('resultsJson', () => {
           fields: [{ path: '.spec.replicas', desired: 2, live: 5, owners: [owner] }],
           file: 'apps/shop/deploy.yaml',
           line: 3,
+          health: null,
         },
       ],
+    });
+    // A judged object carries its health, and the app its summary (worst wins).
+    const judged = resultsJson('abc123', 'shop', [
+      { ...drifted, health: { status: 'InProgress', reason: 'LessReady', message: '1 of 2 ready' } },
+    ]);
+    expect(judged.health).toEqual({ status: 'InProgress' });
+    expect(judged.objects[0]?.health).toEqual({
+      status: 'InProgress',
+      reason: 'LessReady',
+      message: '1 of 2 ready',
     });
   });
 

@@ -16,6 +16,7 @@ export function defaultApp(name: string, repo: string): AppConfig {
       pruneGuard: true,
       suspend: false,
       ignore: [],
+      waveTimeoutMs: 300_000,
     },
     render: { allowCommands: false, allowRemoteBases: false },
   };

@@ -78,6 +78,7 @@ describe('parseConfig: valid files', () => {
               },
               { managers: ['kube-controller-manager'] },
             ],
+            waveTimeoutMs: 90_000,
           },
           render: {
             allowCommands: true,
@@ -140,7 +141,7 @@ describe('parseConfig: errors name file:line:column, the key path and what is al
   it('unknown nested key', () => {
     const text = `${APP}    sync:\n      mode: apply\n      pruneGaurd: true\n`;
     expect(errorLines(text)).toEqual([
-      'tether.yaml:6:7: apps[0].sync.pruneGaurd: unknown key (did you mean pruneGuard?); allowed keys: mode, prune, conflicts, pruneGuard, suspend, ignore',
+      'tether.yaml:6:7: apps[0].sync.pruneGaurd: unknown key (did you mean pruneGuard?); allowed keys: mode, prune, conflicts, pruneGuard, suspend, ignore, waveTimeout',
     ]);
   });
 
@@ -265,7 +266,7 @@ describe('parseConfig: errors name file:line:column, the key path and what is al
       'tether.yaml:1:9: listen: "9090" is not host:port (e.g. 127.0.0.1:9090, or 0.0.0.0:9090 for all interfaces)',
       'tether.yaml:4:33: apps[0].source.interval: "soon" is not a duration (use e.g. 500ms, 30s, 1m30s, 2h)',
       'tether.yaml:5:32: apps[0].sync.prune: expected true or false, got the string "true"',
-      'tether.yaml:5:40: apps[0].sync.extra: unknown key; allowed keys: mode, prune, conflicts, pruneGuard, suspend, ignore',
+      'tether.yaml:5:40: apps[0].sync.extra: unknown key; allowed keys: mode, prune, conflicts, pruneGuard, suspend, ignore, waveTimeout',
       // A missing key points at the mapping that lacks it.
       'tether.yaml:6:5: apps[1].source: missing required key (a mapping)',
       'tether.yaml:6:11: apps[1].name: duplicate app name "shop", first defined at line 3 (apps[0].name)',

@@ -154,6 +154,7 @@ describe('overrideApp', () => {
       pruneGuard: false,
       suspend: false,
       ignore: [{ paths: ['.spec.replicas'], kinds: ['Deployment'], managers: ['hpa-controller'] }],
+      waveTimeoutMs: 300_000,
     });
   });
 
