@@ -18,5 +18,6 @@ export function defaultApp(name: string, repo: string): AppConfig {
       ignore: [],
     },
     render: { allowCommands: false, allowRemoteBases: false },
+    notifications: [],
   };
 }
