@@ -15,6 +15,7 @@ import { Destinations } from './destinations.ts';
 import { LeaderElector } from './leader.ts';
 import type { Logger } from './logger.ts';
 import { Metrics } from './metrics.ts';
+import { Notifications } from '../notify/dispatcher.ts';
 import { startServer } from './server.ts';
 import { createWebhookHandler, loadWebhookEndpoints } from './webhook.ts';
 
@@ -120,6 +121,14 @@ export class Agent {
           log,
           mayWrite,
           ...(verifyLease ? { verifyLease } : {}),
+          ...(appConfig.notifications.length > 0 && {
+            notifications: new Notifications({
+              app: app.name,
+              configs: appConfig.notifications,
+              metrics,
+              log,
+            }),
+          }),
         }),
       );
     }
