@@ -46,7 +46,7 @@ import { readHealth } from '../sync/wait.ts';
 import { maskError, type Masker } from '../manifests/index.ts';
 import type { Notifications, NotifierStatus } from '../notify/dispatcher.ts';
 import { healthMessage, reconcileEvent } from '../notify/events.ts';
-import type { OutcomeEvent } from '../notify/outcome.ts';
+import { shortCommit, type OutcomeEvent } from '../notify/outcome.ts';
 
 export type { AppState } from './decisions.ts';
 
@@ -438,7 +438,7 @@ export class AppRunner {
     let results: ObjectResult[];
     let recorded: boolean;
     if (app.mode === 'apply') {
-      if (commitIsNew) this.notify('applying', commit.sha, 'pending', `applying ${shortSha(commit.sha)}`);
+      if (commitIsNew) this.notify('applying', commit.sha, 'pending', `applying ${shortCommit(commit.sha)}`);
       if (!this.recovered) {
         const n = await recoverIntents(this.d.audit, conn, app.name, app.destination.namespace);
         if (n > 0) log.warn({ intents: n }, 'completed write-ahead intents a previous process left open');
