@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startAgent, waitFor } from '../support/agent.ts';
-import { createNamespace } from '../support/cluster.ts';
+import { createNamespace, tether } from '../support/cluster.ts';
 import { configMap, toYaml } from '../support/objects.ts';
 import { gitServerSuite } from '../support/suite.ts';
 
@@ -187,6 +187,11 @@ describe('notifications', () => {
       await a.metric('tether_notifications_total', { app: 'shop', notifier: 'github', result: 'sent' }),
     ).toBe(2);
     expect((await a.status()).apps[0]).toMatchObject({ state: 'in-sync', lastAppliedCommit: good });
+    const cli = await tether(['status', '--url', a.url]);
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toMatch(
+      /^notifier shop\/broken failing \(since \d+s ago\): webhook .*\/broken: HTTP 500/m,
+    );
 
     // A commit the API server refuses (a ConfigMap key may not hold spaces): pending, then failure.
     const bad = repo.commit(
