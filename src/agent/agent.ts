@@ -59,6 +59,9 @@ function electorFor(
   });
 }
 
+/** How long a stop waits for queued notifications. */
+const NOTIFY_GRACE_MS = 3_000;
+
 export interface AgentOptions {
   config: TetherConfig;
   log: Logger;
@@ -194,6 +197,11 @@ export class Agent {
       this.log.warn(
         'a reconcile was still running at shutdown; it is abandoned and the next start converges',
       );
+    // The last outcomes (a final status) get a few seconds to go out; a dead endpoint does not hold the stop.
+    await Promise.race([
+      Promise.all(this.runners.map((r) => r.notificationsIdle())),
+      new Promise((r) => setTimeout(r, NOTIFY_GRACE_MS).unref()),
+    ]);
     if (this.elector)
       await this.elector
         .release()

@@ -218,6 +218,11 @@ export class AppRunner {
     while (this.running) await this.running;
   }
 
+  /** Resolves once the notifications queued so far were sent or gave up. */
+  notificationsIdle(): Promise<void> {
+    return this.d.notifications?.idle() ?? Promise.resolve();
+  }
+
   /** Starts a reconcile now, or right after the one under way. */
   trigger(reason: AuditTrigger): void {
     if (this.stopped || this.d.app.suspend) return;
