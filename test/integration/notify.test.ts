@@ -3,7 +3,8 @@
  * loopback HTTP server standing in for GitHub, GitLab, a webhook receiver and Slack: the exact
  * requests (method, path, headers, body), commit statuses going pending then success or
  * failure, the webhook's signature, retries of a failing endpoint that shows on /status and in
- * the metrics while the app still reconciles, and no secret in the agent's log.
+ * the metrics while the app still reconciles, no secret in the agent's log, and (report mode)
+ * drift notified when the drifted set changes, not on every tick.
  */
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -57,31 +58,36 @@ interface NotifierView {
 describe('notifications', () => {
   const suite = gitServerSuite();
 
-  it('posts commit statuses, a signed webhook and a Slack message; a failing endpoint never stops the app', async () => {
+  /** A stand-in server, a repository with one ConfigMap committed, a namespace and a config dir. */
+  async function setUp(name: string) {
     const stand = await standIn();
     suite.cleanups.push(() => new Promise((r) => stand.server.close(r)));
-    const repo = suite.git().createRepo('notify');
-    const ns = await createNamespace('notify');
+    const repo = suite.git().createRepo(name);
+    const ns = await createNamespace(name);
     suite.cleanups.push(ns.cleanup);
+    const dir = mkdtempSync(join(tmpdir(), 'tether-notify-'));
+    const sha = repo.commit(
+      { 'app/cm.yaml': toYaml(configMap({ name: 'settings', data: { a: '1' } })) },
+      'settings',
+    );
+    return { stand, repo, ns, dir, sha, repoUrl: suite.git().url(name) };
+  }
 
+  it('posts commit statuses, a signed webhook and a Slack message; a failing endpoint never stops the app', async () => {
+    const { stand, repo, ns, dir, sha: good, repoUrl } = await setUp('notify');
     const secrets = {
       github: 'ghp_tokenNeverLogged123',
       gitlab: 'glpat-tokenNeverLogged456',
       hook: 'hmac-secret-never-logged',
       slackPath: '/slack/services/T000/B000/slackSecretNeverLogged',
     };
-    const dir = mkdtempSync(join(tmpdir(), 'tether-notify-'));
     writeFileSync(join(dir, 'gh-token'), `${secrets.github}\n`);
     writeFileSync(join(dir, 'gl-token'), secrets.gitlab);
     writeFileSync(join(dir, 'hook-secret'), secrets.hook);
     writeFileSync(join(dir, 'slack-url'), `${stand.url}${secrets.slackPath}\n`);
-    const good = repo.commit(
-      { 'app/cm.yaml': toYaml(configMap({ name: 'settings', data: { a: '1' } })) },
-      'settings',
-    );
     const a = await startAgent({
       apps: `  - name: shop
-    source: {repo: "${suite.git().url('notify')}", ref: main, path: app, interval: 1s}
+    source: {repo: "${repoUrl}", ref: main, path: app, interval: 1s}
     destination: {namespace: ${ns.name}, kubeconfig: KUBECONFIG}
     notifications:
       - {type: github, apiUrl: "${stand.url}/gh", repository: org/deploy, tokenFile: gh-token}
@@ -209,6 +215,7 @@ describe('notifications', () => {
         `^reconcile failed: commit ${bad.slice(0, 7)} was rejected by the API server: app/bad.yaml:1:1: v1 ConfigMap ${ns.name}/bad`,
       ),
     );
+    await waitFor(() => states('/gl/', bad).length >= 2, 10_000, 'the GitLab statuses of the refused commit');
     expect(states('/gl/', bad)).toEqual(['pending', 'failed']);
     await waitFor(
       () => on('/hook').some((p) => p.body.includes('"event":"failed"')),
@@ -223,5 +230,47 @@ describe('notifications', () => {
     expect(log).toContain('notification failed');
     for (const s of [secrets.github, secrets.gitlab, secrets.hook, 'slackSecretNeverLogged'])
       expect(log).not.toContain(s);
+  });
+
+  it('report mode: drift is notified when the drifted set changes, not on every tick', async () => {
+    const { stand, repo, ns, dir, sha, repoUrl } = await setUp('ndrift');
+    writeFileSync(join(dir, 'hook-secret'), 'drift-secret');
+    const a = await startAgent({
+      dir,
+      apps: `  - name: watch
+    source: {repo: "${repoUrl}", ref: main, path: app, interval: 1s}
+    destination: {namespace: ${ns.name}, kubeconfig: KUBECONFIG}
+    sync: {mode: report}
+    notifications:
+      - {type: webhook, url: "${stand.url}/hook", secretFile: hook-secret}
+`,
+    });
+    suite.cleanups.push(() => a.stop('SIGKILL'));
+    const drifts = () =>
+      stand.seen.map((p) => JSON.parse(p.body) as { event: string; message: string; commit: string });
+
+    // Never applied: the ConfigMap is missing, found once however many ticks find it again.
+    await waitFor(() => drifts().length >= 1, 30_000, 'the first drift notification');
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(drifts()).toEqual([
+      expect.objectContaining({
+        event: 'drift',
+        commit: sha,
+        message: `drift at ${sha.slice(0, 12)}: 1 object(s) differ from Git (ConfigMap ${ns.name}/settings)`,
+      }),
+    ]);
+    // A commit adds an object: the drifted set grew, so it is notified again.
+    const more = repo.commit(
+      { 'app/more.yaml': toYaml(configMap({ name: 'more', data: { b: '1' } })) },
+      'more',
+    );
+    await waitFor(() => drifts().length >= 2, 30_000, 'the second drift notification');
+    expect(drifts()[1]).toMatchObject({
+      event: 'drift',
+      commit: more,
+      message: `drift at ${more.slice(0, 12)}: 2 object(s) differ from Git (ConfigMap ${ns.name}/settings, ConfigMap ${ns.name}/more)`,
+    });
+    expect(drifts().map((d) => d.event)).toEqual(['drift', 'drift']);
+    expect((await a.status()).apps[0]).toMatchObject({ state: 'drifted' });
   });
 });
