@@ -15,6 +15,7 @@ import { Destinations } from './destinations.ts';
 import { LeaderElector } from './leader.ts';
 import type { Logger } from './logger.ts';
 import { Metrics } from './metrics.ts';
+import { Notifications } from '../notify/dispatcher.ts';
 import { startServer } from './server.ts';
 import { createWebhookHandler, loadWebhookEndpoints } from './webhook.ts';
 
@@ -57,6 +58,9 @@ function electorFor(
     log: (level, msg, fields) => log[level]({ ...fields, component: 'leader' }, msg),
   });
 }
+
+/** How long a stop waits for queued notifications. */
+const NOTIFY_GRACE_MS = 3_000;
 
 export interface AgentOptions {
   config: TetherConfig;
@@ -120,6 +124,14 @@ export class Agent {
           log,
           mayWrite,
           ...(verifyLease ? { verifyLease } : {}),
+          ...(appConfig.notifications.length > 0 && {
+            notifications: new Notifications({
+              app: app.name,
+              configs: appConfig.notifications,
+              metrics,
+              log,
+            }),
+          }),
         }),
       );
     }
@@ -185,6 +197,11 @@ export class Agent {
       this.log.warn(
         'a reconcile was still running at shutdown; it is abandoned and the next start converges',
       );
+    // The last outcomes (a final status) get a few seconds to go out; a dead endpoint does not hold the stop.
+    await Promise.race([
+      Promise.all(this.runners.map((r) => r.notificationsIdle())),
+      new Promise((r) => setTimeout(r, NOTIFY_GRACE_MS).unref()),
+    ]);
     if (this.elector)
       await this.elector
         .release()

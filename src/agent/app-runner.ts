@@ -44,6 +44,9 @@ import { healthEvent, type HealthMemory } from './health-decisions.ts';
 import { summarize as summarizeHealth, type HealthStatus } from '../health/index.ts';
 import { readHealth } from '../sync/wait.ts';
 import { maskError, type Masker } from '../manifests/index.ts';
+import type { Notifications, NotifierStatus } from '../notify/dispatcher.ts';
+import { healthMessage, reconcileEvent } from '../notify/events.ts';
+import { shortCommit, type OutcomeEvent } from '../notify/outcome.ts';
 
 export type { AppState } from './decisions.ts';
 
@@ -76,6 +79,8 @@ export interface AppStatus {
     reason?: string;
     message: string;
   }[];
+  /** Each notifier's last outcome, last error and since when it fails. */
+  notifications: NotifierStatus[];
 }
 
 export type ErrorKind = 'source' | 'cluster' | 'audit' | 'commit';
@@ -100,6 +105,8 @@ export interface AppRunnerDeps {
   mayWrite: () => boolean;
   /** Reads the lease before each write phase: throws when this replica no longer holds it. */
   verifyLease?: () => Promise<void>;
+  /** The app's notifiers: told of outcomes, never waited for. */
+  notifications?: Notifications;
 }
 
 /** An API request unanswered this long makes /status say the app is degraded. */
@@ -168,6 +175,7 @@ export class AppRunner {
       lastRewrite: null,
       health: null,
       unhealthy: [],
+      notifications: [],
     };
   }
 
@@ -181,6 +189,7 @@ export class AppRunner {
    * shows degraded with what it waits for, instead of the last result.
    */
   status(): AppStatus {
+    this.st.notifications = this.d.notifications?.status() ?? [];
     const pending = this.running ? this.d.conn.client.oldestPending() : undefined;
     if (pending && pending.waitingMs > HANGING_MS) {
       const wait = `${pending.what} has waited ${Math.round(pending.waitingMs / 1000)}s for the API server`;
@@ -207,6 +216,11 @@ export class AppRunner {
   /** Waits for the reconcile under way, if any (graceful shutdown). */
   async idle(): Promise<void> {
     while (this.running) await this.running;
+  }
+
+  /** Resolves once the notifications queued so far were sent or gave up. */
+  notificationsIdle(): Promise<void> {
+    return this.d.notifications?.idle() ?? Promise.resolve();
   }
 
   /** Starts a reconcile now, or right after the one under way. */
@@ -358,6 +372,7 @@ export class AppRunner {
       this.refusedSha = poll.sha;
       this.refusedError = `commit ${shortSha(poll.sha)} refused: ${redactUrl(e.message)}`;
       log.error({ err: redactUrl(e.message) }, 'commit refused; the previous commit stays in force');
+      this.notify('failed', poll.sha, 'commit-refused', this.refusedError);
       const refused = await describeCommit(this.d.app, poll.sha);
       await this.d.audit.append({
         app: this.d.app.name,
@@ -426,7 +441,9 @@ export class AppRunner {
     };
     const commitIsNew = this.st.lastAppliedCommit !== commit.sha;
     let results: ObjectResult[];
+    let recorded: boolean;
     if (app.mode === 'apply') {
+      if (commitIsNew) this.notify('applying', commit.sha, 'pending', `applying ${shortCommit(commit.sha)}`);
       if (!this.recovered) {
         const n = await recoverIntents(this.d.audit, conn, app.name, app.destination.namespace);
         if (n > 0) log.warn({ intents: n }, 'completed write-ahead intents a previous process left open');
@@ -450,11 +467,13 @@ export class AppRunner {
       const didWrite = results.some((r) => wrote(r.status));
       if (didWrite) metrics.setLastApplied(app.name, new Date());
       const opts = { commitIsNew: isNew, wrote: didWrite };
-      await this.record(results, commit, trigger, opts, log, outcome.gate);
+      recorded = await this.record(results, commit, trigger, opts, log, outcome.gate);
     } else {
       results = await reportDrift({ ...target, ignore: app.settings.ignore });
-      await this.record(results, commit, trigger, { commitIsNew: false, wrote: false }, log);
+      recorded = await this.record(results, commit, trigger, { commitIsNew: false, wrote: false }, log);
     }
+    const event = reconcileEvent(app.mode, commit.sha, results, recorded);
+    if (event) this.notify(event.event, commit.sha, event.result, event.message);
     const view = viewAfter(results, this.refusedError);
     metrics.setDrifted(app.name, view.driftedObjects);
     // Every status field changes together, with no await in between: /status never shows half a reconcile.
@@ -514,9 +533,24 @@ export class AppRunner {
       },
     });
     log.info({ health: status, seconds: event.seconds }, `commit ${event.result}`);
+    const message = healthMessage(event.result, current.commit.sha, event.seconds, this.st.unhealthy);
+    this.notify(event.result, current.commit.sha, event.result, message);
   }
 
-  /** One audit record per reconcile that did or found something new. */
+  /** Tells the app's notifiers (fire and forget: a failing notifier never blocks or fails a reconcile). */
+  private notify(event: OutcomeEvent, commit: string | null, result: string, message: string): void {
+    this.d.notifications?.notify({
+      app: this.d.app.name,
+      event,
+      commit,
+      result,
+      health: this.st.health,
+      message,
+      time: new Date().toISOString(),
+    });
+  }
+
+  /** One audit record per reconcile that did or found something new; true when it appended one. */
   private async record(
     results: ObjectResult[],
     commit: CommitInfo,
@@ -524,7 +558,7 @@ export class AppRunner {
     opts: { commitIsNew: boolean; wrote: boolean },
     log: Logger,
     gate?: WriteAhead,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const { app } = this.d;
     let input: AuditInput = auditInput({
       app: app.name,
@@ -538,11 +572,12 @@ export class AppRunner {
       input = { ...input, details: { ...input.details, historyRewrite: this.pendingRewrite } };
     const decision = recordDecision(this.memory, input, opts);
     // An intent is always completed, and a history rewrite always recorded.
-    if (!decision.append && gate?.intent === undefined && !this.pendingRewrite) return;
+    if (!decision.append && gate?.intent === undefined && !this.pendingRewrite) return false;
     this.memory = decision.memory;
     await this.d.audit.append(gate ? gate.complete(input) : input);
     this.pendingRewrite = null;
     log.info({ result: input.result, objects: input.objects.length, trigger }, `reconciled: ${input.result}`);
+    return decision.append;
   }
 
   private async fail(e: unknown, trigger: AuditTrigger, log: Logger): Promise<void> {
@@ -557,8 +592,9 @@ export class AppRunner {
     if (e instanceof ApplyInterruptedError) this.recovered = false;
     if (!decision.append || (e instanceof ApplyInterruptedError && !(e.cause instanceof AuditError))) return;
     this.memory = decision.memory;
+    const c = this.loaded?.commit;
+    this.notify('failed', c?.sha ?? null, 'error', `reconcile failed: ${message}`);
     try {
-      const c = this.loaded?.commit;
       await this.d.audit.append({
         app: this.d.app.name,
         commit: c ? auditCommit(c) : null,

@@ -39,6 +39,8 @@ export class Metrics {
   readonly #appErrors: Gauge<'app' | 'kind'>;
   readonly #appHealth: Gauge<'app' | 'status'>;
   readonly #objectHealth: Gauge<'app' | 'status'>;
+  readonly #notifications: Counter<'app' | 'notifier' | 'result'>;
+  readonly #notifierFailing: Gauge<'app' | 'notifier'>;
   /** Last absolute totals seen by syncApiRequests, by `verb dry_run`. */
   readonly #apiTotals = new Map<string, number>();
 
@@ -116,6 +118,18 @@ export class Metrics {
       labelNames: ['app', 'status'] as const,
       registers,
     });
+    this.#notifications = new Counter({
+      name: 'tether_notifications_total',
+      help: 'Notifications (commit statuses, webhooks, Slack messages) by app, notifier and result: sent, failed (after its retries), dropped (queue full).',
+      labelNames: ['app', 'notifier', 'result'] as const,
+      registers,
+    });
+    this.#notifierFailing = new Gauge({
+      name: 'tether_notifier_failing',
+      help: "1 while the notifier's last send failed (after its retries), 0 once one succeeds.",
+      labelNames: ['app', 'notifier'] as const,
+      registers,
+    });
     let rendersSeen = 0;
     new Counter({
       name: 'tether_renderer_runs_total',
@@ -181,6 +195,14 @@ export class Metrics {
       this.#appErrors.set({ app, kind }, kinds.includes(kind) ? 1 : 0);
   }
 
+  recordNotification(app: string, notifier: string, result: 'sent' | 'failed' | 'dropped'): void {
+    this.#notifications.inc({ app, notifier, result });
+  }
+
+  setNotifierFailing(app: string, notifier: string, failing: boolean): void {
+    this.#notifierFailing.set({ app, notifier }, failing ? 1 : 0);
+  }
+
   incGit(app: string, kind: string): void {
     this.#gitRequests.inc({ app, kind });
   }
@@ -189,7 +211,12 @@ export class Metrics {
   async forgetApp(app: string): Promise<void> {
     for (const metric of [this.#drifted, this.#lastApplied, this.#duration]) metric.remove({ app });
     for (const kind of ['source', 'cluster', 'audit', 'commit']) this.#appErrors.remove({ app, kind });
-    await Promise.all([removeWhereApp(this.#reconciles, app), removeWhereApp(this.#gitRequests, app)]);
+    await Promise.all([
+      removeWhereApp(this.#reconciles, app),
+      removeWhereApp(this.#gitRequests, app),
+      removeWhereApp(this.#notifications, app),
+      removeWhereApp(this.#notifierFailing, app),
+    ]);
   }
 
   async render(): Promise<{ contentType: string; body: string }> {
@@ -197,7 +224,10 @@ export class Metrics {
   }
 }
 
-async function removeWhereApp<T extends string>(metric: Counter<T | 'app'>, app: string): Promise<void> {
+async function removeWhereApp<T extends string>(
+  metric: Counter<T | 'app'> | Gauge<T | 'app'>,
+  app: string,
+): Promise<void> {
   const { values } = await metric.get();
   for (const { labels } of values) if (labels['app'] === app) metric.remove(labels);
 }

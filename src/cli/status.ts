@@ -81,5 +81,12 @@ export function statusCommand(): Command {
           ]),
         ),
       );
+      // A failing notifier never fails the app: say so below the table, one line each.
+      for (const a of body.apps)
+        for (const n of a.notifications ?? [])
+          if (n.failingSince)
+            process.stdout.write(
+              `notifier ${a.name}/${n.name} failing (since ${relativeTime(n.failingSince)}): ${(n.lastError ?? '').slice(0, 160)}\n`,
+            );
     });
 }

@@ -2,8 +2,9 @@
 import { resolve } from 'node:path';
 import { parseDuration } from './duration.ts';
 import { isSshUrl } from '../source/ssh-url.ts';
-import type { RawApp, RawConfig } from './schema.ts';
-import type { AppConfig, TetherConfig, VerifyConfig, WebhookConfig } from './types.ts';
+import { githubRepository, gitlabProject } from '../notify/repository.ts';
+import { NOTIFY_EVENTS, type RawApp, type RawConfig, type RawNotification } from './schema.ts';
+import type { AppConfig, NotificationConfig, TetherConfig, VerifyConfig, WebhookConfig } from './types.ts';
 
 /** `https://…`, `ssh://…`, `file://…`, or scp-like `git@host:org/repo`; anything else is a local path. */
 export function isRemoteRepo(repo: string): boolean {
@@ -78,5 +79,49 @@ export function buildApp(app: RawApp, baseDir: string): AppConfig {
       allowRemoteBases: app.render.allowRemoteBases,
       ...(app.render.helmValues !== undefined && { helmValues: structuredClone(app.render.helmValues) }),
     },
+    notifications: app.notifications.map((n, i) => buildNotification(n, app, i, at)),
   };
+}
+
+/** A notifier's name defaults to its type, numbered when the app has several of that type. */
+function buildNotification(
+  n: RawNotification,
+  app: RawApp,
+  index: number,
+  at: (p: string) => string,
+): NotificationConfig {
+  const sameType = app.notifications.filter((o) => o.type === n.type);
+  const name = n.name ?? (sameType.length > 1 ? `${n.type}-${sameType.indexOf(n) + 1}` : n.type);
+  const common = { name, events: [...(n.events ?? NOTIFY_EVENTS)] };
+  switch (n.type) {
+    case 'github':
+      return {
+        type: 'github',
+        ...common,
+        apiUrl: n.apiUrl.replace(/\/+$/, ''),
+        // checks.ts reports an app whose repository cannot be derived.
+        repository:
+          n.repository ?? githubRepository(app.source.repo) ?? `(notifications[${index}].repository)`,
+        tokenFile: at(n.tokenFile),
+        ...(n.targetUrl !== undefined && { targetUrl: n.targetUrl }),
+      };
+    case 'gitlab':
+      return {
+        type: 'gitlab',
+        ...common,
+        apiUrl: n.apiUrl.replace(/\/+$/, ''),
+        project: n.project ?? gitlabProject(app.source.repo) ?? `(notifications[${index}].project)`,
+        tokenFile: at(n.tokenFile),
+        ...(n.targetUrl !== undefined && { targetUrl: n.targetUrl }),
+      };
+    case 'webhook':
+      return { type: 'webhook', ...common, url: n.url, secretFile: at(n.secretFile) };
+    case 'slack':
+      return {
+        type: 'slack',
+        ...common,
+        ...(n.url !== undefined && { url: n.url }),
+        ...(n.urlFile !== undefined && { urlFile: at(n.urlFile) }),
+      };
+  }
 }

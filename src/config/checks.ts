@@ -5,6 +5,7 @@
  */
 import { parsePathPattern } from '../fieldset/path.ts';
 import { FieldPathError } from '../fieldset/errors.ts';
+import { githubRepository, gitlabProject } from '../notify/repository.ts';
 import { isRecord } from '../util/object.ts';
 import type { PathIssue } from './issues.ts';
 import type { KeyPath } from './positions.ts';
@@ -24,6 +25,7 @@ export function crossChecks(raw: unknown, lineOf: LineOf): PathIssue[] {
       ...verifyKeys(i, app),
       ...ignoreRules(i, app),
       ...destinationAllowed(i, app),
+      ...notifications(i, app),
     ]),
   ];
 }
@@ -83,6 +85,50 @@ function destinationAllowed(i: number, app: Record<string, unknown>): PathIssue[
       message: `the destination namespace ${JSON.stringify(namespace)} is not in allowedNamespaces; add it there, or choose an allowed namespace`,
     },
   ];
+}
+
+/** Where each commit status goes must be known, a Slack URL given once, and names unique. */
+function notifications(i: number, app: Record<string, unknown>): PathIssue[] {
+  const list = listOfRecords(app['notifications']);
+  const source = app['source'];
+  const repo = isRecord(source) && typeof source['repo'] === 'string' ? source['repo'] : undefined;
+  const issues: PathIssue[] = [];
+  const names = new Map<string, number>();
+  for (const [j, n] of list) {
+    const at: KeyPath = ['apps', i, 'notifications', j];
+    const name = typeof n['name'] === 'string' ? n['name'] : n['type'];
+    if (typeof name === 'string' && n['name'] !== undefined) {
+      const seen = names.get(name);
+      if (seen !== undefined)
+        issues.push({
+          path: [...at, 'name'],
+          message: `duplicate notifier name ${JSON.stringify(name)}, first used by notifications[${seen}]`,
+        });
+      else names.set(name, j);
+    }
+    if (
+      n['type'] === 'github' &&
+      n['repository'] === undefined &&
+      repo !== undefined &&
+      !githubRepository(repo)
+    )
+      issues.push({
+        path: at,
+        message: "missing repository (owner/repo): the app's repository is not on github.com",
+      });
+    if (n['type'] === 'gitlab' && n['project'] === undefined && repo !== undefined && !gitlabProject(repo))
+      issues.push({
+        path: at,
+        message: "missing project (id or group/project): the app's repository is not on gitlab.com",
+      });
+    if (n['type'] === 'slack' && (n['url'] === undefined) === (n['urlFile'] === undefined))
+      issues.push({
+        path: at,
+        message:
+          'set exactly one of url and urlFile (the incoming-webhook URL is a secret: urlFile keeps it out of the config)',
+      });
+  }
+  return issues;
 }
 
 function ignoreRules(i: number, app: Record<string, unknown>): PathIssue[] {

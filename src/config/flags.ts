@@ -59,7 +59,7 @@ export function appFromFlags(flags: AppFlags): AppConfig {
   const result = appSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
     const lines = result.error.issues
-      .flatMap((i) => issueToPathIssues(i, appSchema))
+      .flatMap((i) => issueToPathIssues(i, appSchema, raw))
       .map((i) => `${FLAG_OF[formatPath(i.path)] ?? formatPath(i.path)}: ${i.message}`);
     throw new ConfigFlagsError(`invalid flags:\n${lines.join('\n')}`, {
       hint: 'fix the flags named above (tether <command> --help lists them)',

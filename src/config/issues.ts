@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { core } from 'zod';
 import type { KeyPath } from './positions.ts';
+import { isRecord } from '../util/object.ts';
 
 export interface PathIssue {
   path: KeyPath;
@@ -32,6 +33,7 @@ const KEY_HINTS: Record<string, string> = {
   username: 'use usernameFile',
   sshKey: 'secrets never go in this file: use sshKeyFile',
   privateKey: 'secrets never go in this file: use sshKeyFile',
+  token: 'secrets never go in this file: use tokenFile',
 };
 
 export function describeValue(v: unknown): string {
@@ -42,10 +44,10 @@ export function describeValue(v: unknown): string {
   return 'a mapping';
 }
 
-export function issueToPathIssues(issue: core.$ZodIssue, schema: z.ZodType): PathIssue[] {
+export function issueToPathIssues(issue: core.$ZodIssue, schema: z.ZodType, input?: unknown): PathIssue[] {
   switch (issue.code) {
     case 'unrecognized_keys': {
-      const allowed = objectKeysAt(schema, issue.path) ?? [];
+      const allowed = objectKeysAt(schema, issue.path, input) ?? [];
       return issue.keys.map((k) => ({
         path: [...issue.path, k],
         key: true,
@@ -87,17 +89,33 @@ function unknownKeyHint(key: string, allowed: string[]): string {
 }
 
 /** The keys of the strict object `path` leads to in `schema`. */
-export function objectKeysAt(schema: z.ZodType, path: KeyPath): string[] | undefined {
+export function objectKeysAt(schema: z.ZodType, path: KeyPath, input?: unknown): string[] | undefined {
   let s: unknown = schema;
+  let value = input;
+  const pick = (u: unknown) => (u instanceof z.ZodDiscriminatedUnion ? optionFor(u, value) : u);
   for (const seg of path) {
-    s = unwrap(s);
+    s = pick(unwrap(s));
+    value =
+      (isRecord(value) || Array.isArray(value)) && typeof seg !== 'symbol'
+        ? (value as Record<string | number, unknown>)[seg]
+        : undefined;
     if (s instanceof z.ZodArray && typeof seg === 'number') s = s.element;
     else if (s instanceof z.ZodObject && typeof seg === 'string')
       s = (s.shape as Record<string, unknown>)[seg];
     else return undefined;
   }
-  s = unwrap(s);
+  s = pick(unwrap(s));
   return s instanceof z.ZodObject ? Object.keys(s.shape) : undefined;
+}
+
+/** The option of a discriminated union that the value's discriminator selects. */
+function optionFor(u: z.ZodDiscriminatedUnion, value: unknown): unknown {
+  const key = u.def.discriminator;
+  const tag = isRecord(value) ? value[key] : undefined;
+  return u.options.find((o) => {
+    const field = o instanceof z.ZodObject ? (o.shape as Record<string, unknown>)[key] : undefined;
+    return field instanceof z.ZodLiteral && field.values.has(tag as never);
+  });
 }
 
 function unwrap(s: unknown): unknown {

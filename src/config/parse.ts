@@ -53,7 +53,7 @@ export function parseConfig(text: string, file: string): TetherConfig {
   const lineOf = (path: KeyPath) => problemAt(locate(doc, path), '', '').line;
   const result = configSchema.safeParse(raw, { reportInput: true });
   const issues: PathIssue[] = [
-    ...(result.success ? [] : result.error.issues.flatMap((i) => issueToPathIssues(i, configSchema))),
+    ...(result.success ? [] : result.error.issues.flatMap((i) => issueToPathIssues(i, configSchema, raw))),
     ...crossChecks(raw, lineOf),
   ];
   if (issues.length > 0 || !result.success) {

@@ -106,12 +106,64 @@ const render = z.strictObject({
   helmValues: z.record(z.string(), z.unknown()).optional(),
 });
 
+export const NOTIFY_EVENTS = ['applied', 'healthy', 'degraded', 'drift', 'failed'] as const;
+
+const httpUrl = () =>
+  z.string().refine((u) => /^https?:\/\/[^\s/]+/i.test(u), {
+    error: (iss) => `${quote(iss.input)} is not an http(s) URL`,
+  });
+
+/** Shared by every notifier: an optional name (default: its type) and the events it reports. */
+const notifierBase = {
+  name: dnsLabel().optional(),
+  events: z.array(z.enum(NOTIFY_EVENTS)).min(1, { error: 'list at least one event' }).optional(),
+};
+
+const notification = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({
+      type: z.literal('github'),
+      ...notifierBase,
+      apiUrl: httpUrl().default('https://api.github.com'),
+      repository: z
+        .string()
+        .regex(/^[\w.-]+\/[\w.-]+$/, { error: 'must be owner/repo' })
+        .optional(),
+      tokenFile: nonEmpty(),
+      targetUrl: httpUrl().optional(),
+    }),
+    z.strictObject({
+      type: z.literal('gitlab'),
+      ...notifierBase,
+      apiUrl: httpUrl().default('https://gitlab.com/api/v4'),
+      project: nonEmpty().optional(),
+      tokenFile: nonEmpty(),
+      targetUrl: httpUrl().optional(),
+    }),
+    z.strictObject({
+      type: z.literal('webhook'),
+      ...notifierBase,
+      url: httpUrl(),
+      secretFile: nonEmpty(),
+    }),
+    z.strictObject({
+      type: z.literal('slack'),
+      ...notifierBase,
+      url: httpUrl().optional(),
+      urlFile: nonEmpty().optional(),
+    }),
+  ],
+  { error: () => 'type must be one of github, gitlab, webhook, slack' },
+);
+
 export const appSchema = z.strictObject({
   name: dnsLabel(),
   source,
   destination: destination.prefault({}),
   sync: sync.prefault({}),
   render: render.prefault({}),
+  notifications: z.array(notification).default([]),
 });
 
 const webhook = z.strictObject({
@@ -139,3 +191,4 @@ export const configSchema = z.strictObject({
 
 export type RawConfig = z.output<typeof configSchema>;
 export type RawApp = z.output<typeof appSchema>;
+export type RawNotification = z.output<typeof notification>;

@@ -42,7 +42,53 @@ export interface AppConfig {
   destination: DestinationConfig;
   sync: SyncConfig;
   render: RenderConfig;
+  notifications: NotificationConfig[];
 }
+
+export type NotifyEvent = 'applied' | 'healthy' | 'degraded' | 'drift' | 'failed';
+
+/** What every notifier has: a name unique in the app (default its type) and the events it reports. */
+interface NotifierCommon {
+  name: string;
+  events: NotifyEvent[];
+}
+
+/** A commit status on GitHub (POST /repos/{owner}/{repo}/statuses/{sha}). */
+export interface GithubNotification extends NotifierCommon {
+  type: 'github';
+  apiUrl: string;
+  /** owner/repo: from the config, or the app's repository URL on github.com. */
+  repository: string;
+  tokenFile: string;
+  targetUrl?: string;
+}
+
+/** A commit status on GitLab (POST /projects/{id}/statuses/{sha}). */
+export interface GitlabNotification extends NotifierCommon {
+  type: 'gitlab';
+  apiUrl: string;
+  /** Project id or path (group/project). */
+  project: string;
+  tokenFile: string;
+  targetUrl?: string;
+}
+
+/** A JSON POST signed with HMAC-SHA256 of the body. */
+export interface WebhookNotification extends NotifierCommon {
+  type: 'webhook';
+  url: string;
+  secretFile: string;
+}
+
+/** A Slack-compatible incoming webhook; the URL is the secret, so it is best kept in urlFile. */
+export interface SlackNotification extends NotifierCommon {
+  type: 'slack';
+  url?: string;
+  urlFile?: string;
+}
+
+export type NotificationConfig =
+  GithubNotification | GitlabNotification | WebhookNotification | SlackNotification;
 
 /** What the app's renderers may do; everything off by default. */
 export interface RenderConfig {

@@ -402,6 +402,24 @@ describe('charts/tether rendered by helm', () => {
       helmValues: { replicaCount: 2, image: { tag: 'v2' } },
     });
     expect(shop?.render).toEqual({ allowCommands: false, allowRemoteBases: false });
+    // A notifier's secret becomes the file its type reads (tokenFile, secretFile, urlFile).
+    expect(shop?.notifications).toEqual([
+      {
+        type: 'github',
+        name: 'github',
+        events: ['applied', 'healthy', 'degraded', 'drift', 'failed'],
+        apiUrl: 'https://api.github.com',
+        repository: 'org/deploy',
+        tokenFile: '/etc/tether/secrets/apps/shop/notify-0',
+      },
+      {
+        type: 'webhook',
+        name: 'webhook',
+        url: 'https://hooks.example.com/tether',
+        events: ['failed'],
+        secretFile: '/etc/tether/secrets/apps/shop/notify-1',
+      },
+    ]);
     // Chart-only keys never reach the agent, and no Secret object is rendered.
     expect(yamlText).not.toMatch(/credentialsSecret|caSecret|sshSecret|KeysSecret|rbac/);
     expect(ofKind(objects, 'Secret')).toEqual([]);
@@ -420,6 +438,8 @@ describe('charts/tether rendered by helm', () => {
         'signers:pgp.asc -> /etc/tether/secrets/apps/shop/pgp-keys',
         'deploy-key:identity -> /etc/tether/secrets/apps/billing/ssh-key',
         'deploy-key:known_hosts -> /etc/tether/secrets/apps/billing/known_hosts',
+        'tether-notify:gh -> /etc/tether/secrets/apps/shop/notify-0',
+        'tether-notify:secret -> /etc/tether/secrets/apps/shop/notify-1',
         'tether-webhooks:github -> /etc/tether/secrets/webhooks/github/secret',
         'tether-webhooks:secret -> /etc/tether/secrets/webhooks/generic/secret',
       ].sort(),

@@ -112,7 +112,7 @@ checks each value on its own (values.schema.json).
 
 {{/*
 The agent's config file (see DESIGN.md "Config file"): the values' apps with the chart-only
-keys (credentialsSecret, caSecret, sshSecret, *KeysSecret, rbac) replaced by the paths of the mounted
+keys (credentialsSecret, caSecret, sshSecret, *KeysSecret, notifications[].secret, rbac) replaced by the paths of the mounted
 Secret files.
 */}}
 {{- define "tether.config" -}}
@@ -149,6 +149,18 @@ Secret files.
 {{- end }}
 {{- with .render }}
 {{- $_ := set $out "render" (deepCopy .) }}
+{{- end }}
+{{- with .notifications }}
+{{- $notes := list }}
+{{- range $i, $n := . }}
+{{- $note := omit (deepCopy $n) "secret" }}
+{{- with $n.secret }}
+{{- $fileKey := get (dict "github" "tokenFile" "gitlab" "tokenFile" "webhook" "secretFile" "slack" "urlFile") $n.type }}
+{{- $_ := set $note $fileKey (printf "%s/apps/%s/notify-%d" $dir $app.name $i) }}
+{{- end }}
+{{- $notes = append $notes $note }}
+{{- end }}
+{{- $_ := set $out "notifications" $notes }}
 {{- end }}
 {{- $apps = append $apps $out }}
 {{- end }}

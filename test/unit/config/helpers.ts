@@ -19,5 +19,6 @@ export function defaultApp(name: string, repo: string): AppConfig {
       waveTimeoutMs: 300_000,
     },
     render: { allowCommands: false, allowRemoteBases: false },
+    notifications: [],
   };
 }

@@ -85,6 +85,7 @@ describe('parseConfig: valid files', () => {
             allowRemoteBases: true,
             helmValues: { replicaCount: 3, image: { tag: 'v2' } },
           },
+          notifications: [],
         },
       ],
     });
