@@ -1,8 +1,9 @@
 /**
  * Refusals that are the cluster's state, not the commit's: a namespace being deleted or
  * missing. The user is told so (not "fix the manifests"), nothing is written, exit 2.
- * Without a namespace controller in the test control plane, a deleted namespace stays
- * Terminating: exactly the window in which users meet this.
+ * The test control plane's namespace controller finishes deleting a namespace within
+ * seconds; an object with a finalizer of the test's own holds it Terminating (as a workload
+ * with a finalizer does in a cluster): exactly the window in which users meet this.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNamespace, kubectl, tether } from '../support/cluster.ts';
@@ -30,6 +31,9 @@ describe('cluster conditions', () => {
   it('says a namespace being deleted is the cluster state, and writes nothing', async () => {
     const ns = await createNamespace('dying');
     const live = await createNamespace('alive');
+    const hold = configMap({ name: 'hold', namespace: ns.name });
+    hold.metadata.finalizers = ['tether.test/hold'];
+    await kubectl(['apply', '-f', '-'], toYaml(hold));
     try {
       await kubectl(['delete', 'namespace', ns.name, '--wait=false']);
       repo.commit({
@@ -47,6 +51,17 @@ describe('cluster conditions', () => {
         await kubectl(['-n', live.name, 'get', 'configmap', '--ignore-not-found', 'tether-inventory-dying']),
       ).toBe('');
     } finally {
+      // Let the namespace controller finish.
+      await kubectl([
+        '-n',
+        ns.name,
+        'patch',
+        'configmap',
+        'hold',
+        '--type=merge',
+        '-p',
+        '{"metadata":{"finalizers":null}}',
+      ]);
       await live.cleanup();
     }
   });
