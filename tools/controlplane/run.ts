@@ -358,7 +358,8 @@ const kwokNodeAnnotation = 'kwok.x-k8s.io/node';
 export const KWOK_NODES = ['kwok-node-0', 'kwok-node-1'];
 
 function fakeNode(name: string): object {
-  const resources = { cpu: '32', memory: '256Gi', pods: '110' };
+  // Room for the benchmark's 4,000 pods (10,000 objects) on two nodes.
+  const resources = { cpu: '64', memory: '512Gi', pods: '5000' };
   return {
     apiVersion: 'v1',
     kind: 'Node',
