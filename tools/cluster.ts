@@ -111,9 +111,9 @@ function processLines(s: ClusterState): string {
   const c = s.controllers;
   if (c)
     rows.push(
-      ['kube-controller-manager', c.pids.controllerManager, c.binaries.kubeControllerManager],
-      ['kube-scheduler', c.pids.scheduler, c.binaries.kubeScheduler],
-      ['kwok', c.pids.kwok, c.binaries.kwok],
+      ['kube-controller-manager', c.pids.controllerManager, c.processes.controllerManager.binary],
+      ['kube-scheduler', c.pids.scheduler, c.processes.scheduler.binary],
+      ['kwok', c.pids.kwok, c.processes.kwok.binary],
     );
   return rows
     .map(([name, pid, bin]) => `  ${name.padEnd(24)} pid ${pid} ${ours(pid, bin) ? 'alive' : 'gone'}\n`)

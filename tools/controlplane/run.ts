@@ -14,6 +14,7 @@ import {
   openSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { request } from 'node:https';
@@ -87,7 +88,11 @@ function call(
     const opts = {
       method,
       timeout: 3000,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      // The field manager of the simulated nodes.
+      headers: {
+        'user-agent': 'tether-cluster',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(pki
         ? { ca: readFileSync(pki.caCert), cert: readFileSync(pki.adminCert), key: readFileSync(pki.adminKey) }
         : { rejectUnauthorized: false }),
@@ -406,12 +411,23 @@ function controllerSpecs(
     `--cert-dir=${join(cp.dir, `${name}-certs`)}`,
     '--v=0',
   ];
+  // Each command is run through a link named as the command: Kubernetes components name
+  // their field manager and user agent after their file name, which in the cache carries the
+  // version and hash (kube-controller-manager-v1.36.3-<hash>), unlike in any real cluster.
+  const bin = join(cp.dir, 'bin');
+  mkdirSync(bin, { recursive: true });
+  const linked = (name: string, target: string): string => {
+    const path = join(bin, name);
+    rmSync(path, { force: true });
+    symlinkSync(target, path);
+    return path;
+  };
   const kwokConfig = join(cp.dir, 'kwok.yaml');
   copyFileSync(join(repoRoot, 'tools', 'kwok', 'stages.yaml'), kwokConfig);
   mkdirSync(join(cp.dir, 'kwok-home'), { recursive: true });
   return {
     controllerManager: {
-      binary: binaries.kubeControllerManager,
+      binary: linked('kube-controller-manager', binaries.kubeControllerManager),
       args: [
         ...kube('kube-controller-manager', ports.controllerManager),
         '--controllers=*',
@@ -424,12 +440,12 @@ function controllerSpecs(
       log: join(cp.dir, 'kube-controller-manager.log'),
     },
     scheduler: {
-      binary: binaries.kubeScheduler,
+      binary: linked('kube-scheduler', binaries.kubeScheduler),
       args: kube('kube-scheduler', ports.scheduler),
       log: join(cp.dir, 'kube-scheduler.log'),
     },
     kwok: {
-      binary: binaries.kwok,
+      binary: linked('kwok', binaries.kwok),
       args: [
         `--kubeconfig=${cp.kubeconfig}`,
         `--config=${kwokConfig}`,
