@@ -14,6 +14,7 @@ import {
   openSync,
   readFileSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -23,7 +24,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureBinaries, ensureControllerBinaries, type Binaries, type ControllerBinaries } from './build.ts';
-import { clusterDir, repoRoot } from './paths.ts';
+import { cacheRoot, clusterDir, repoRoot } from './paths.ts';
 import { generatePki, type Pki } from './pki.ts';
 
 export interface ClusterState {
@@ -586,7 +587,55 @@ export interface UpOptions {
  * already running (whoever started them stops them). Unless options.controllers is false,
  * the controllers are (re)started when they are missing or unhealthy, also on a reused one.
  */
-export async function up(options: UpOptions = {}): Promise<{ state: ClusterState; reused: boolean }> {
+export function up(options: UpOptions = {}): Promise<{ state: ClusterState; reused: boolean }> {
+  return withUpLock(() => upLocked(options));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Runs fn while holding a lock file beside the control plane's directory, so that test
+ * runs, CI and people starting `up` at the same time do not start two sets of processes
+ * (two controller-managers would both act on every object): the first starts what is
+ * missing, the others then reuse it. A lock whose holder is gone is taken over.
+ */
+async function withUpLock<T>(fn: () => Promise<T>): Promise<T> {
+  mkdirSync(cacheRoot(), { recursive: true });
+  const lock = join(cacheRoot(), 'cluster.lock');
+  for (;;) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    let holder: number;
+    let age: number;
+    try {
+      holder = Number(readFileSync(lock, 'utf8'));
+      age = Date.now() - statSync(lock).mtimeMs;
+    } catch {
+      continue; // released meanwhile
+    }
+    // An empty file is a holder between creating and writing it, unless it is old.
+    if ((holder && !alive(holder)) || (!holder && age > 5000)) rmSync(lock, { force: true });
+    else await sleep(250);
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+async function upLocked(options: UpOptions): Promise<{ state: ClusterState; reused: boolean }> {
   const wantControllers = options.controllers ?? true;
   const existing = readState();
   if (existing && (await isHealthy(existing))) {
