@@ -591,7 +591,8 @@ export function up(options: UpOptions = {}): Promise<{ state: ClusterState; reus
   return withUpLock(() => upLocked(options));
 }
 
-function alive(pid: number): boolean {
+/** True when a process with this pid exists (of any user). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
