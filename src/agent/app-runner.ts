@@ -16,8 +16,8 @@ import type { App } from '../sync/app.ts';
 import { DryRunCache } from '../sync/dry-run-cache.ts';
 import { ApplyInterruptedError, ClusterNotReadyError } from '../sync/errors.ts';
 import { failed, reconcileResult, wrote, type ObjectResult } from '../sync/outcome.ts';
-import { describeCommit, loadCommit, planFor, type Connection } from '../sync/pipeline.ts';
-import type { PlannedObject } from '../sync/plan.ts';
+import { describeCommit, hooksFor, loadCommit, planFor, type Connection } from '../sync/pipeline.ts';
+import type { PlannedHook, PlannedObject } from '../sync/plan.ts';
 import { reportDrift } from '../sync/report.ts';
 import { auditCommit, auditInput } from '../sync/to-audit.ts';
 import { applyAudited, recoverIntents, type WriteAhead } from '../sync/write-ahead.ts';
@@ -115,6 +115,8 @@ function jitter(ms: number): number {
 interface Loaded {
   commit: CommitInfo;
   plan: PlannedObject[];
+  /** The commit's sync hooks: run when the commit is new to the cluster. */
+  hooks: PlannedHook[];
   /** The commit's Secret masker (its values only: the files are not kept). */
   mask: Masker;
   /** Watches for the plan's kinds are up. */
@@ -347,7 +349,8 @@ export class AppRunner {
         kubeVersion: () => this.d.conn.discovery.serverVersion(),
       });
       const plan = planFor(this.d.app, loaded, this.d.conn);
-      this.loaded = { commit: loaded.snapshot.commit, plan, tracked: false, mask: loaded.mask };
+      const hooks = hooksFor(this.d.app, loaded, this.d.conn);
+      this.loaded = { commit: loaded.snapshot.commit, plan, hooks, tracked: false, mask: loaded.mask };
       this.refusedSha = undefined;
       this.refusedError = undefined;
       log.info({ objects: plan.length }, 'loaded new commit');
@@ -420,6 +423,7 @@ export class AppRunner {
     const target = {
       ...conn,
       plan,
+      ...(this.loaded?.plan === plan ? { hooks: this.loaded.hooks } : {}),
       app: app.name,
       source: app.sourceId,
       namespace: app.destination.namespace,

@@ -229,3 +229,12 @@ export class WaveNotHealthyError extends TetherError {
     this.wave = wave;
   }
 }
+
+/** A pre-sync hook failed (or timed out): nothing else of the commit was applied. */
+export class HookFailedError extends TetherError {
+  constructor(phase: string, hook: string, reason: string) {
+    super(`${phase} hook ${hook} failed: ${reason}; the sync stopped before applying the commit`, {
+      hint: "inspect the hook (kubectl describe, its pods' logs), fix it or what it checks, and push a new commit",
+    });
+  }
+}
