@@ -379,7 +379,11 @@ async function applyWithHooks(
     const failed = ran
       .flatMap((r) => (r.phase === 'pre-sync' ? r.raw : []))
       .find((r) => r.outcome !== 'succeeded')!;
-    throw new HookFailedError('pre-sync', formatId(failed.id), `${failed.outcome}: ${failed.message}`);
+    throw new HookFailedError(
+      'pre-sync',
+      formatId(failed.id),
+      failed.outcome === 'timed-out' ? `timed out (${failed.message})` : failed.message,
+    );
   }
   const o = outcome!;
   return {
