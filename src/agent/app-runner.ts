@@ -14,7 +14,7 @@ import { redactUrl, TetherError } from '../errors.ts';
 import { GitPoller, SourceError, type CommitInfo, type PollResult } from '../source/index.ts';
 import type { App } from '../sync/app.ts';
 import { DryRunCache } from '../sync/dry-run-cache.ts';
-import { ApplyInterruptedError, ClusterNotReadyError } from '../sync/errors.ts';
+import { ApplyInterruptedError, ClusterNotReadyError, HookFailedError } from '../sync/errors.ts';
 import { failed, reconcileResult, wrote, type ObjectResult } from '../sync/outcome.ts';
 import { describeCommit, hooksFor, loadCommit, planFor, type Connection } from '../sync/pipeline.ts';
 import type { PlannedHook, PlannedObject } from '../sync/plan.ts';
@@ -130,6 +130,12 @@ export class AppRunner {
   /** The commit in force and its plan; the files themselves are not kept. */
   private loaded: Loaded | undefined;
   private refusedSha: string | undefined;
+  /**
+   * The commit whose pre-sync hook failed, and why: it is not synced again (hooks would run
+   * again every interval); a new commit is. As Argo CD, which does not retry a failed sync of
+   * the same revision unless told to.
+   */
+  private hookFailed: { sha: string; message: string } | undefined;
   /** Why the newest commit was refused; the app reports error until a good commit comes. */
   private refusedError: string | undefined;
   private running: Promise<void> | undefined;
@@ -259,6 +265,11 @@ export class AppRunner {
         this.st.state = 'error';
         this.st.lastError = this.refusedError ?? null;
         result = 'commit-refused';
+        return;
+      }
+      if (this.hookFailed?.sha === current.commit.sha) {
+        this.st.state = 'error';
+        this.st.lastError = this.hookFailed.message;
         return;
       }
       // Outside the refusal path: a cluster error while starting watches is the cluster's, not the commit's.
@@ -554,7 +565,11 @@ export class AppRunner {
     const message = redactUrl(e instanceof Error ? e.message : String(e));
     this.st.state = 'error';
     this.st.lastError = message;
-    log.error({ err: message, trigger }, 'reconcile failed; retrying at the next interval');
+    const cause = e instanceof ApplyInterruptedError ? e.cause : e;
+    if (cause instanceof HookFailedError && this.loaded) {
+      this.hookFailed = { sha: this.loaded.commit.sha, message };
+      log.error({ err: message, trigger }, 'a pre-sync hook failed; this commit is not synced again');
+    } else log.error({ err: message, trigger }, 'reconcile failed; retrying at the next interval');
     const decision = failureDecision(this.memory, message);
     // A reconcile stopped half way has had its completion record appended with what it wrote.
     // Its intent stays open: the next apply reconcile completes it from what the cluster shows.
