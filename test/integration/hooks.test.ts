@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { startAgent, waitFor } from '../support/agent.ts';
 import { createNamespace, kubectl, kubectlJson, tether } from '../support/cluster.ts';
 import { configMap, toYaml } from '../support/objects.ts';
 import { gitServerSuite } from '../support/suite.ts';
@@ -199,5 +200,46 @@ describe('sync hooks', () => {
     expect(second.r.code, second.r.stderr).toBe(0);
     expect(second.r.stdout).not.toContain('pruned');
     expect(await names(ns.name, 'jobs')).toEqual(['job.batch/seed']);
+  });
+
+  it('the agent does not run a failed pre-sync hook again for the same commit; the next commit syncs', async () => {
+    const repo = suite.git().createRepo('hooks-agent');
+    const check = (fail: boolean) =>
+      toYaml(job({ name: 'check', annotations: { 'tether.dev/hook': 'pre-sync' } }, fail));
+    repo.commit(
+      { 'app/cm.yaml': toYaml(configMap({ name: 'web', data: { a: '1' } })), 'app/check.yaml': check(true) },
+      'a failing check',
+    );
+    const ns = await createNamespace('hooks');
+    suite.cleanups.push(ns.cleanup);
+    const a = await startAgent({
+      apps: `  - name: shop
+    source: {repo: "${suite.git().url('hooks-agent')}", ref: main, path: app, interval: 1s}
+    destination: {namespace: ${ns.name}, kubeconfig: KUBECONFIG}
+`,
+    });
+    suite.cleanups.push(() => a.stop('SIGKILL'));
+    const failed = await waitFor(
+      async () => {
+        const st = (await a.status()).apps[0]!;
+        return st.state === 'error' && /pre-sync hook/.test(String(st.lastError)) ? st : undefined;
+      },
+      60_000,
+      'the failed pre-sync hook on /status',
+    );
+    expect(String(failed.value.lastError)).toContain('DeadlineExceeded');
+    const uid = () => kubectl(['-n', ns.name, 'get', 'job', 'check', '-o', 'jsonpath={.metadata.uid}']);
+    const first = await uid();
+    await new Promise((r) => setTimeout(r, 4000));
+    // Not run again (before-hook-creation would have replaced it), and nothing applied.
+    expect(await uid()).toBe(first);
+    expect(await names(ns.name, 'configmap')).not.toContain('configmap/web');
+    repo.commit({ 'app/check.yaml': check(false) }, 'a passing check');
+    await waitFor(
+      async () => (await names(ns.name, 'configmap')).includes('configmap/web'),
+      60_000,
+      'the next commit applied',
+    );
+    expect(await uid()).not.toBe(first);
   });
 });
