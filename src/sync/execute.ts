@@ -92,6 +92,12 @@ interface Run extends ApplyInput {
   keeper: GateKeeper;
   /** Objects written or refused so far, in order. */
   done: ApplyResult[];
+  /**
+   * Runs the sync hooks of waves up to this one not run yet, after the wave's objects are
+   * written (and healthy, when a higher wave follows); throws when one failed. Set only when
+   * the commit's hooks run.
+   */
+  syncHooks?: (wave: number) => Promise<void>;
 }
 
 export type ApplyResult = ObjectResult<ApplyStatus>;
@@ -204,8 +210,13 @@ async function write(input: Run, items: Checked[]): Promise<ApplyResult[]> {
     results.push(...written);
     // A wave followed by a higher one must be healthy first, as Argo CD's sync waves.
     const next = items.find((c) => key(c) === waves[i + 1]);
-    if (next && next.planned.wave > batch[0]!.planned.wave && !written.some((r) => r.status === 'failed'))
+    const failed = written.some((r) => r.status === 'failed');
+    if (next && next.planned.wave > batch[0]!.planned.wave && !failed)
       await waitForWave(input, batch, batch[0]!.planned.wave);
+    // Sync hooks run in their wave, with the app's namespaced objects (the last stage).
+    const stage = batch[0]!.planned.stage;
+    if (input.syncHooks && !failed && (stage === 'namespaced' || (!next && stage !== 'definitions')))
+      await input.syncHooks(batch[0]!.planned.wave);
   }
   return results;
 }
@@ -304,6 +315,8 @@ export async function applyCommit(input: ApplyInput): Promise<ApplyOutcome> {
   }
 }
 
+const reasonOf = (r: HookResult) => (r.outcome === 'timed-out' ? `timed out (${r.message})` : r.message);
+
 /** A hook's result as sync prints it and the audit log records it. */
 function hookResult(h: HookResult): ApplyResult {
   const deleted = h.deleted
@@ -337,19 +350,41 @@ async function applyWithHooks(
   const timeoutMs = input.settings.waveTimeoutMs ?? DEFAULT_WAVE_TIMEOUT_MS;
   const ran: { phase: HookPhase; raw: HookResult[]; results: ApplyResult[] }[] = [];
   let outcome: ApplyOutcome | undefined;
-  const result = await syncWithHooks(hooks.length > 0 && previous?.commit !== input.commit, {
-    has: (phase) => hooks.some((h) => h.phase === phase),
+  const runsHooks = hooks.length > 0 && previous?.commit !== input.commit;
+  /** Sync hooks not run yet (those of a wave are run with it, the rest after every wave). */
+  const pending = new Set(hooks.filter((h) => h.phase === 'sync'));
+  const run = async (phase: HookPhase, of: readonly PlannedHook[]) => {
+    const results = await runHooks({
+      ...input,
+      hooks: of,
+      phase,
+      timeoutMs,
+      beforeWrite: () => input.keeper.beforeWrite(),
+    });
+    const applied = results.map(hookResult);
+    input.done.push(...applied);
+    ran.push({ phase, raw: results, results: applied });
+    return results;
+  };
+  if (runsHooks && pending.size > 0)
+    input.syncHooks = async (wave) => {
+      const due = [...pending].filter((h) => h.wave <= wave);
+      due.forEach((h) => pending.delete(h));
+      if (due.length === 0) return;
+      const failed = (await run('sync', due)).find((r) => r.outcome !== 'succeeded');
+      if (failed)
+        throw new HookFailedError(
+          'sync',
+          formatId(failed.id),
+          reasonOf(failed),
+          'later waves were not applied',
+        );
+    };
+  const result = await syncWithHooks(runsHooks, {
+    has: (phase) => (phase === 'sync' ? pending.size > 0 : hooks.some((h) => h.phase === phase)),
     hooks: async (phase) => {
-      const results = await runHooks({
-        ...input,
-        hooks,
-        phase,
-        timeoutMs,
-        beforeWrite: () => input.keeper.beforeWrite(),
-      });
-      const applied = results.map(hookResult);
-      input.done.push(...applied);
-      ran.push({ phase, raw: results, results: applied });
+      const results = await run(phase, phase === 'sync' ? [...pending] : hooks);
+      if (phase === 'sync') pending.clear();
       return results.every((r) => r.outcome === 'succeeded');
     },
     apply: async () => {
@@ -379,11 +414,7 @@ async function applyWithHooks(
     const failed = ran
       .flatMap((r) => (r.phase === 'pre-sync' ? r.raw : []))
       .find((r) => r.outcome !== 'succeeded')!;
-    throw new HookFailedError(
-      'pre-sync',
-      formatId(failed.id),
-      failed.outcome === 'timed-out' ? `timed out (${failed.message})` : failed.message,
-    );
+    throw new HookFailedError('pre-sync', formatId(failed.id), reasonOf(failed));
   }
   const o = outcome!;
   return {

@@ -50,6 +50,8 @@ export interface PlannedHook {
   namespace: string;
   phase: HookPhase;
   deletePolicies: DeletePolicy[];
+  /** tether.dev/sync-wave: a sync hook runs after the app's objects of its wave. */
+  wave: number;
   /** Named by the server from metadata.generateName (manifest.id.name is the prefix). */
   generated: boolean;
 }
@@ -163,6 +165,11 @@ export function planHooks(input: PlanInput): PlannedHook[] {
       errors.push({ message: `${where}: ${formatId(m.id)}: ${spec.message}` });
       continue;
     }
+    const wave = waveOf(m);
+    if (typeof wave === 'string') {
+      errors.push({ message: `${where}: ${formatId(m.id)}: ${wave}` });
+      continue;
+    }
     const namespace = m.id.namespace || defaultNamespace;
     if (allowedNamespaces && !allowedNamespaces.includes(namespace)) {
       errors.push({
@@ -177,6 +184,7 @@ export function planHooks(input: PlanInput): PlannedHook[] {
       namespace,
       phase: spec.phase,
       deletePolicies: spec.deletePolicies,
+      wave,
       generated: typeof metadata.name !== 'string' || metadata.name === '',
     });
   }

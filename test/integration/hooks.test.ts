@@ -170,6 +170,41 @@ describe('sync hooks', () => {
     expect(rec.objects.find((o) => o.name === 'check')?.action).toBe('error');
   });
 
+  it('runs a sync hook in its wave: after the wave is written, before the next; a failed one stops the waves', async () => {
+    const wave = (n: number) => ({ 'tether.dev/sync-wave': String(n) });
+    const files = (fail: boolean) => ({
+      'app/a.yaml': toYaml(configMap({ name: 'first', data: { a: '1' }, annotations: wave(0) })),
+      'app/b.yaml': toYaml(configMap({ name: 'second', data: { b: '1' }, annotations: wave(1) })),
+      'app/hook.yaml': toYaml(
+        job({ name: 'between', annotations: { 'tether.dev/hook': 'sync', ...wave(0) } }, fail),
+      ),
+    });
+    suite.git().createRepo('hooks-wave').commit(files(false), 'a sync hook in wave 0');
+    const ns = await createNamespace('hooks');
+    suite.cleanups.push(ns.cleanup);
+    const { r } = await sync('hooks-wave', ns.name);
+    expect(r.code, r.stderr).toBe(0);
+    const at = (kind: string, name: string, path: string) =>
+      kubectl(['-n', ns.name, 'get', kind, name, '-o', `jsonpath={${path}}`]).then(Date.parse);
+    expect(await at('configmap', 'first', '.metadata.creationTimestamp')).toBeLessThanOrEqual(
+      await at('job', 'between', '.metadata.creationTimestamp'),
+    );
+    expect(await at('job', 'between', '.status.completionTime')).toBeLessThanOrEqual(
+      await at('configmap', 'second', '.metadata.creationTimestamp'),
+    );
+
+    suite.git().createRepo('hooks-wave-fail').commit(files(true), 'a failing sync hook in wave 0');
+    const ns2 = await createNamespace('hooks');
+    suite.cleanups.push(ns2.cleanup);
+    const failed = await sync('hooks-wave-fail', ns2.name);
+    expect(failed.r.code, failed.r.stdout).toBe(2);
+    expect(failed.r.stderr).toContain(`sync hook batch/v1 Job ${ns2.name}/between failed`);
+    expect(failed.r.stderr).toContain('later waves were not applied');
+    const cms = await names(ns2.name, 'configmap');
+    expect(cms).toContain('configmap/first');
+    expect(cms).not.toContain('configmap/second');
+  });
+
   it('a kept hook is not in the inventory and a later sync with --prune leaves it', async () => {
     const repo = suite.git().createRepo('hooks-prune');
     const files = {
