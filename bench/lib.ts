@@ -150,8 +150,8 @@ export class Kube {
   }
 
   /**
-   * Deletes the benchmark's objects, then the namespaces (without waiting: there is no
-   * controller-manager to finish namespace deletion).
+   * Deletes the benchmark's objects, then the namespaces (without waiting for the namespace
+   * controller to finish).
    */
   async deleteNamespaces(names: string[]): Promise<void> {
     const collections = [

@@ -92,7 +92,7 @@ if (quick)
     `Quick mode: sizes ${sizes.join(', ')}, ${driftTrials} drift trials on the ${driftSize}-object set, ${noopTicks} no-op ticks per size, git repository of ${gitSize.files} files and ${gitSize.commits} commits (full run: 200/2000/10000, 20 trials, 5,000 files x 1,000 commits).`,
   );
 results.notes.push(
-  'Objects: per 10, 2 Deployments, 2 headless Services, 4 ConfigMaps, 2 Secrets; 100 per namespace. The control plane is etcd + kube-apiserver only (no controller-manager, no pods).',
+  'Objects: per 10, 2 Deployments, 2 headless Services, 4 ConfigMaps, 2 Secrets; 100 per namespace. The control plane runs kube-controller-manager, kube-scheduler and kwok (two simulated nodes): every Deployment rolls out its 2 pods, on the same 2 cores as the agent.',
   'No-op CPU per tick is process_cpu_seconds_total of the agent over the window divided by ticks (includes watch handling, /status and /metrics scrapes). Drift latency counts from the exit of `kubectl scale`.',
   'The API server is shared with whatever else runs on this machine; apiServerRequests in the JSON include that traffic.',
 );

@@ -46,3 +46,13 @@ export function labelOf(object: { metadata?: unknown }, key: string): string | u
   const v = metadata?.labels?.[key];
   return typeof v === 'string' ? v : undefined;
 }
+
+/** `pre-sync | sync | post-sync | sync-fail` on a Job or Pod: a sync hook (src/sync/hooks.ts). */
+export const HOOK_ANNOTATION = 'tether.dev/hook';
+/** `before-hook-creation` (default), `hook-succeeded`, `hook-failed`: comma list. */
+export const HOOK_DELETE_POLICY_ANNOTATION = 'tether.dev/hook-delete-policy';
+/** Argo CD's and Helm's hook annotations, read as the same. */
+export const ARGO_HOOK_ANNOTATION = 'argocd.argoproj.io/hook';
+export const ARGO_HOOK_DELETE_POLICY_ANNOTATION = 'argocd.argoproj.io/hook-delete-policy';
+export const HELM_HOOK_ANNOTATION = 'helm.sh/hook';
+export const HELM_HOOK_DELETE_POLICY_ANNOTATION = 'helm.sh/hook-delete-policy';

@@ -31,6 +31,7 @@ try {
   export KUBECONFIG=${state.kubeconfig}
   ${k} get deploy,svc,cm -A -l app.kubernetes.io/managed-by=tether
   ${k} -n shop get deploy web -o yaml --show-managed-fields   # manager "tether", operation Apply
+  ${k} -n shop get pods -o wide   # rolled out: Running and Ready on kwok's simulated nodes
   ${k} -n shop get backups
 
 Change something by hand (kubectl -n shop scale deploy web --replicas=5), then run

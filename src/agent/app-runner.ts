@@ -14,10 +14,10 @@ import { redactUrl, TetherError } from '../errors.ts';
 import { GitPoller, SourceError, type CommitInfo, type PollResult } from '../source/index.ts';
 import type { App } from '../sync/app.ts';
 import { DryRunCache } from '../sync/dry-run-cache.ts';
-import { ApplyInterruptedError, ClusterNotReadyError } from '../sync/errors.ts';
+import { ApplyInterruptedError, ClusterNotReadyError, HookFailedError } from '../sync/errors.ts';
 import { failed, reconcileResult, wrote, type ObjectResult } from '../sync/outcome.ts';
-import { describeCommit, loadCommit, planFor, type Connection } from '../sync/pipeline.ts';
-import type { PlannedObject } from '../sync/plan.ts';
+import { describeCommit, hooksFor, loadCommit, planFor, type Connection } from '../sync/pipeline.ts';
+import type { PlannedHook, PlannedObject } from '../sync/plan.ts';
 import { reportDrift } from '../sync/report.ts';
 import { auditCommit, auditInput } from '../sync/to-audit.ts';
 import { applyAudited, recoverIntents, type WriteAhead } from '../sync/write-ahead.ts';
@@ -122,6 +122,8 @@ function jitter(ms: number): number {
 interface Loaded {
   commit: CommitInfo;
   plan: PlannedObject[];
+  /** The commit's sync hooks: run when the commit is new to the cluster. */
+  hooks: PlannedHook[];
   /** The commit's Secret masker (its values only: the files are not kept). */
   mask: Masker;
   /** Watches for the plan's kinds are up. */
@@ -135,6 +137,12 @@ export class AppRunner {
   /** The commit in force and its plan; the files themselves are not kept. */
   private loaded: Loaded | undefined;
   private refusedSha: string | undefined;
+  /**
+   * The commit whose pre-sync hook failed, and why: it is not synced again (hooks would run
+   * again every interval); a new commit is. As Argo CD, which does not retry a failed sync of
+   * the same revision unless told to.
+   */
+  private hookFailed: { sha: string; message: string } | undefined;
   /** Why the newest commit was refused; the app reports error until a good commit comes. */
   private refusedError: string | undefined;
   private running: Promise<void> | undefined;
@@ -273,6 +281,11 @@ export class AppRunner {
         result = 'commit-refused';
         return;
       }
+      if (this.hookFailed?.sha === current.commit.sha) {
+        this.st.state = 'error';
+        this.st.lastError = this.hookFailed.message;
+        return;
+      }
       // Outside the refusal path: a cluster error while starting watches is the cluster's, not the commit's.
       if (!current.tracked) {
         await this.trackKinds(current.plan);
@@ -361,7 +374,8 @@ export class AppRunner {
         kubeVersion: () => this.d.conn.discovery.serverVersion(),
       });
       const plan = planFor(this.d.app, loaded, this.d.conn);
-      this.loaded = { commit: loaded.snapshot.commit, plan, tracked: false, mask: loaded.mask };
+      const hooks = hooksFor(this.d.app, loaded, this.d.conn);
+      this.loaded = { commit: loaded.snapshot.commit, plan, hooks, tracked: false, mask: loaded.mask };
       this.refusedSha = undefined;
       this.refusedError = undefined;
       log.info({ objects: plan.length }, 'loaded new commit');
@@ -435,6 +449,7 @@ export class AppRunner {
     const target = {
       ...conn,
       plan,
+      ...(this.loaded?.plan === plan ? { hooks: this.loaded.hooks } : {}),
       app: app.name,
       source: app.sourceId,
       namespace: app.destination.namespace,
@@ -585,7 +600,11 @@ export class AppRunner {
     const message = redactUrl(e instanceof Error ? e.message : String(e));
     this.st.state = 'error';
     this.st.lastError = message;
-    log.error({ err: message, trigger }, 'reconcile failed; retrying at the next interval');
+    const cause = e instanceof ApplyInterruptedError ? e.cause : e;
+    if (cause instanceof HookFailedError && this.loaded) {
+      this.hookFailed = { sha: this.loaded.commit.sha, message };
+      log.error({ err: message, trigger }, 'a pre-sync hook failed; this commit is not synced again');
+    } else log.error({ err: message, trigger }, 'reconcile failed; retrying at the next interval');
     const decision = failureDecision(this.memory, message);
     // A reconcile stopped half way has had its completion record appended with what it wrote.
     // Its intent stays open: the next apply reconcile completes it from what the cluster shows.

@@ -5,7 +5,14 @@
  * connection. A progress line on a terminal while objects are dry-run and applied.
  */
 import type { App } from '../sync/app.ts';
-import { connect, loadCommit, planFor, type Connection, type LoadedCommit } from '../sync/pipeline.ts';
+import {
+  connect,
+  hooksFor,
+  loadCommit,
+  planFor,
+  type Connection,
+  type LoadedCommit,
+} from '../sync/pipeline.ts';
 import type { PlannedObject } from '../sync/plan.ts';
 import { appFromCommand, type AppFlags } from './app-flags.ts';
 import { terminalProgress } from './progress.ts';
@@ -61,6 +68,7 @@ export async function runApp<T>(
     const target = {
       ...conn,
       plan,
+      hooks: hooksFor(app, loaded, conn),
       commit: sha,
       app: app.name,
       source: app.sourceId,

@@ -173,6 +173,13 @@ Objects annotated tether.dev/sync-wave: "N" are applied wave by wave, and a wave
 higher one must be healthy first (as Argo CD's waves): a wave with a Failed object, or one
 not Current within --wave-timeout, stops the sync (exit 2) and later waves are not applied.
 
+Jobs and Pods annotated tether.dev/hook: pre-sync | sync | post-sync | sync-fail (or Argo
+CD's argocd.argoproj.io/hook, Helm's helm.sh/hook install and upgrade hooks) are hooks: for a
+commit new to the cluster they are created in their phase, waited for (--wave-timeout) and
+deleted by tether.dev/hook-delete-policy (before-hook-creation by default, hook-succeeded,
+hook-failed). A failed pre-sync hook stops the sync (exit 2) before anything is applied and
+runs the sync-fail hooks. Hooks are never in the app's inventory, nor pruned.
+
 With --config, the app runs exactly as the agent runs it: its source and credentials, its
 destination and allowed namespaces, its ignore rules, prune guard and conflict policy;
 flags given as well override the config.

@@ -1,4 +1,6 @@
 import { isRecord } from '../util/object.ts';
+import { annotationOf, ARGO_HOOK_ANNOTATION, HOOK_ANNOTATION } from '../contract.ts';
+import { hasHookAnnotation, isHookKind } from '../sync/hooks.ts';
 import { splitApiVersion } from './identity.ts';
 import {
   dns1035Label,
@@ -83,7 +85,7 @@ export function validateObject(
   const kind = checkKind(obj['kind'], invalid);
   const metadata = checkMetadata(obj['metadata'], invalid);
   if (!metadata) return { id: undefined, problems };
-  const name = checkName(metadata, gv?.group, kind, invalid);
+  const name = checkName(metadata, gv?.group, kind, invalid, isHook(obj, gv?.group, kind, invalid));
   const namespace = checkNamespace(metadata['namespace'], invalid);
   checkLabels(metadata, invalid);
   checkAnnotations(metadata, invalid);
@@ -200,8 +202,13 @@ function checkName(
   group: string | undefined,
   kind: string | undefined,
   invalid: Invalid,
+  hook: boolean,
 ): string | undefined {
   const raw = metadata['name'];
+  if (isAbsent(raw) && hook && typeof metadata['generateName'] === 'string' && metadata['generateName']) {
+    // A hook's name comes from the server; its identity in the commit is the prefix.
+    return metadata['generateName'];
+  }
   if (isAbsent(raw)) {
     missingName(metadata, invalid);
     return undefined;
@@ -217,12 +224,35 @@ function checkName(
   return name;
 }
 
+/**
+ * Whether the object is a sync hook (a Job or Pod with a hook annotation). Tether's and Argo
+ * CD's hook annotations on another kind are errors; Helm's are left to the chart's objects.
+ */
+function isHook(
+  obj: Record<string, unknown>,
+  group: string | undefined,
+  kind: string | undefined,
+  invalid: Invalid,
+): boolean {
+  if (!hasHookAnnotation(obj) || group === undefined || kind === undefined) return false;
+  if (isHookKind(group, kind)) return true;
+  for (const key of [HOOK_ANNOTATION, ARGO_HOOK_ANNOTATION]) {
+    if (annotationOf(obj, key) === undefined) continue;
+    invalid(
+      ['metadata', 'annotations', key],
+      `${key} on a ${kind}: only Jobs and Pods can be sync hooks`,
+      `remove the annotation, or run the work as a Job annotated ${key}`,
+    );
+  }
+  return false;
+}
+
 function missingName(metadata: Record<string, unknown>, invalid: Invalid): void {
   if (metadata['generateName'] !== undefined) {
     invalid(
       ['metadata', 'generateName'],
-      'metadata.generateName without metadata.name: Tether needs a fixed name to track the object (generateName is only allowed for hooks, tether.dev/hook, which this version of Tether does not run yet)',
-      'replace generateName with a fixed metadata.name; if this is a hook (a migration Job, say), give it a fixed name for now, or exclude its file (--exclude / source.exclude) until Tether runs sync hooks',
+      'metadata.generateName without metadata.name: Tether needs a fixed name to track the object (generateName is only allowed for hooks: a Job or Pod annotated tether.dev/hook)',
+      'replace generateName with a fixed metadata.name, or make the object a hook (a Job or Pod annotated tether.dev/hook: pre-sync, sync, post-sync or sync-fail)',
     );
   } else {
     invalid(['metadata'], 'metadata.name is missing', 'add metadata.name');

@@ -229,3 +229,17 @@ export class WaveNotHealthyError extends TetherError {
     this.wave = wave;
   }
 }
+
+/** A pre-sync hook failed (or timed out): nothing else of the commit was applied; or a sync hook: later waves were not. */
+export class HookFailedError extends TetherError {
+  constructor(
+    phase: string,
+    hook: string,
+    reason: string,
+    stopped = 'the sync stopped before applying the commit',
+  ) {
+    super(`${phase} hook ${hook} failed: ${reason}; ${stopped}`, {
+      hint: "inspect the hook (kubectl describe, its pods' logs), fix it or what it checks, and push a new commit",
+    });
+  }
+}

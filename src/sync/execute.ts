@@ -25,6 +25,8 @@ import {
 import {
   ApplyInterruptedError,
   CommitRejectedError,
+  HookFailedError,
+  ObjectRejectedError,
   refusalOf,
   UnservedKindError,
   WaveNotHealthyError,
@@ -36,7 +38,9 @@ import { findOrphans, keptReason, type Orphan } from './orphans.ts';
 import { failpoint } from '../util/failpoint.ts';
 import { CREATE_ONLY_REASON, IGNORED_REASON, type ApplyStatus, type ObjectResult } from './outcome.ts';
 import type { Connection } from './pipeline.ts';
-import type { PlannedObject } from './plan.ts';
+import type { PlannedHook, PlannedObject } from './plan.ts';
+import { syncWithHooks, type HookPhase } from './hooks.ts';
+import { runHooks, type HookResult } from './run-hooks.ts';
 import { checkPruneGuard } from './prune.ts';
 import { GateKeeper, OPEN_GATE, type PlannedWrite, type WriteGate } from './write-gate.ts';
 import { maskError } from '../manifests/index.ts';
@@ -76,6 +80,8 @@ export interface ApplyInput extends Connection {
   /** Where the app's inventory lives (its default namespace). */
   namespace: string;
   settings: SyncSettings;
+  /** The commit's sync hooks (planHooks), run only when the commit is new to the cluster. */
+  hooks?: readonly PlannedHook[];
   /** Passed before every write: the audit log's intent record, fencing. Default: none. */
   gate?: WriteGate;
   concurrency?: number;
@@ -86,6 +92,12 @@ interface Run extends ApplyInput {
   keeper: GateKeeper;
   /** Objects written or refused so far, in order. */
   done: ApplyResult[];
+  /**
+   * Runs the sync hooks of waves up to this one not run yet, after the wave's objects are
+   * written (and healthy, when a higher wave follows); throws when one failed. Set only when
+   * the commit's hooks run.
+   */
+  syncHooks?: (wave: number) => Promise<void>;
 }
 
 export type ApplyResult = ObjectResult<ApplyStatus>;
@@ -198,8 +210,13 @@ async function write(input: Run, items: Checked[]): Promise<ApplyResult[]> {
     results.push(...written);
     // A wave followed by a higher one must be healthy first, as Argo CD's sync waves.
     const next = items.find((c) => key(c) === waves[i + 1]);
-    if (next && next.planned.wave > batch[0]!.planned.wave && !written.some((r) => r.status === 'failed'))
+    const failed = written.some((r) => r.status === 'failed');
+    if (next && next.planned.wave > batch[0]!.planned.wave && !failed)
       await waitForWave(input, batch, batch[0]!.planned.wave);
+    // Sync hooks run in their wave, with the app's namespaced objects (the last stage).
+    const stage = batch[0]!.planned.stage;
+    if (input.syncHooks && !failed && (stage === 'namespaced' || (!next && stage !== 'definitions')))
+      await input.syncHooks(batch[0]!.planned.wave);
   }
   return results;
 }
@@ -290,12 +307,120 @@ export async function applyCommit(input: ApplyInput): Promise<ApplyOutcome> {
     ),
   };
   try {
-    return await applyChecked(run, now, deferred, previous);
+    return await applyWithHooks(run, now, deferred, previous);
   } catch (e) {
     // Once writing has begun, what was written must reach the record whatever stopped it.
     if (run.keeper.opened) throw new ApplyInterruptedError(run.done, e);
     throw e;
   }
+}
+
+const reasonOf = (r: HookResult) => (r.outcome === 'timed-out' ? `timed out (${r.message})` : r.message);
+
+/** A hook's result as sync prints it and the audit log records it. */
+function hookResult(h: HookResult): ApplyResult {
+  const deleted = h.deleted
+    ? `; deleted (${h.outcome === 'succeeded' ? 'hook-succeeded' : 'hook-failed'})`
+    : '';
+  const message = `${h.phase} hook ${h.outcome}: ${h.message}${deleted}`;
+  const base = {
+    id: h.id,
+    source: h.hook.manifest.source,
+    fields: [],
+    conflicts: [],
+    message,
+    hook: { phase: h.phase, outcome: h.outcome, deleted: h.deleted },
+  };
+  if (h.outcome === 'succeeded') return { ...base, status: 'created' };
+  return { ...base, status: 'failed', error: new ObjectRejectedError(h.id, h.hook.manifest.source, message) };
+}
+
+/**
+ * The apply between the commit's hooks (src/sync/hooks.ts, syncWithHooks): pre-sync hooks
+ * after every dry-run passed and before the first object is written, sync hooks after the
+ * app's objects, post-sync hooks once those are healthy, sync-fail hooks after a failure.
+ */
+async function applyWithHooks(
+  input: Run,
+  now: Checked[],
+  deferred: (p: PlannedObject) => boolean,
+  previous: Awaited<ReturnType<typeof readInventory>>,
+): Promise<ApplyOutcome> {
+  const hooks = input.hooks ?? [];
+  const timeoutMs = input.settings.waveTimeoutMs ?? DEFAULT_WAVE_TIMEOUT_MS;
+  const ran: { phase: HookPhase; raw: HookResult[]; results: ApplyResult[] }[] = [];
+  let outcome: ApplyOutcome | undefined;
+  const runsHooks = hooks.length > 0 && previous?.commit !== input.commit;
+  /** Sync hooks not run yet (those of a wave are run with it, the rest after every wave). */
+  const pending = new Set(hooks.filter((h) => h.phase === 'sync'));
+  const run = async (phase: HookPhase, of: readonly PlannedHook[]) => {
+    const results = await runHooks({
+      ...input,
+      hooks: of,
+      phase,
+      timeoutMs,
+      beforeWrite: () => input.keeper.beforeWrite(),
+    });
+    const applied = results.map(hookResult);
+    input.done.push(...applied);
+    ran.push({ phase, raw: results, results: applied });
+    return results;
+  };
+  if (runsHooks && pending.size > 0)
+    input.syncHooks = async (wave) => {
+      const due = [...pending].filter((h) => h.wave <= wave);
+      due.forEach((h) => pending.delete(h));
+      if (due.length === 0) return;
+      const failed = (await run('sync', due)).find((r) => r.outcome !== 'succeeded');
+      if (failed)
+        throw new HookFailedError(
+          'sync',
+          formatId(failed.id),
+          reasonOf(failed),
+          'later waves were not applied',
+        );
+    };
+  const result = await syncWithHooks(runsHooks, {
+    has: (phase) => (phase === 'sync' ? pending.size > 0 : hooks.some((h) => h.phase === phase)),
+    hooks: async (phase) => {
+      const results = await run(phase, phase === 'sync' ? [...pending] : hooks);
+      if (phase === 'sync') pending.clear();
+      return results.every((r) => r.outcome === 'succeeded');
+    },
+    apply: async () => {
+      outcome = await applyChecked(input, now, deferred, previous);
+      return !outcome.results.some((r) => r.status === 'failed');
+    },
+    settle: async () => {
+      const objects = input.plan.filter((p) => applyPolicy(p) !== 'ignore');
+      const w = await waitHealthy(input, objects, {
+        timeoutMs,
+        onProgress: (current, total) => input.onProgress?.('healthy before post-sync hooks', current, total),
+      });
+      if (w.status === 'Current') return;
+      const why = w.objects
+        .filter((o) => o.health.status !== 'Current')
+        .map((o) => `${formatId(o.id)} ${o.health.status} (${o.health.message})`)
+        .join('; ');
+      throw new WaveNotHealthyError(
+        Math.max(0, ...objects.map((p) => p.wave)),
+        `${why}; post-sync hooks were not run`,
+        w.timedOut,
+      );
+    },
+  });
+  const of = (phase: HookPhase) => ran.filter((r) => r.phase === phase).flatMap((r) => r.results);
+  if (result === 'pre-sync-failed') {
+    const failed = ran
+      .flatMap((r) => (r.phase === 'pre-sync' ? r.raw : []))
+      .find((r) => r.outcome !== 'succeeded')!;
+    throw new HookFailedError('pre-sync', formatId(failed.id), reasonOf(failed));
+  }
+  const o = outcome!;
+  return {
+    ...o,
+    results: [...of('pre-sync'), ...o.results, ...of('sync'), ...of('post-sync'), ...of('sync-fail')],
+  };
 }
 
 async function applyChecked(

@@ -10,6 +10,7 @@ import type { FieldDrift, Operation } from '../diff/index.ts';
 import type { Health } from '../health/index.ts';
 import type { ObjectId, SourceLocation } from '../manifests/index.ts';
 import type { ObjectError } from './errors.ts';
+import type { HookOutcome, HookPhase } from './hooks.ts';
 
 /** What `tether sync` (apply mode) did to an object. */
 export type ApplyStatus =
@@ -81,6 +82,8 @@ export interface ObjectResult<S extends ObjectStatus = ObjectStatus> {
   change?: { before: unknown; after: unknown; patch: Operation[] };
   /** drift: the kstatus health of the live object (NotFound when there is none). */
   health?: Health;
+  /** sync: set when the object is a sync hook (src/sync/hooks.ts), with how it ended. */
+  hook?: { phase: HookPhase; outcome: HookOutcome; deleted: boolean };
 }
 
 /** Reasons an object was left alone, worded once for every command. */

@@ -10,7 +10,7 @@ import type { Manifest } from '../manifests/index.ts';
 import { commitFiles, loadManifestsWithRenderers, type CommitFiles } from '../render/index.ts';
 import { readSnapshot, type CommitInfo, type Snapshot } from '../source/index.ts';
 import type { App } from './app.ts';
-import { planApply, type PlannedObject } from './plan.ts';
+import { planApply, planHooks, type PlanInput, type PlannedHook, type PlannedObject } from './plan.ts';
 import { secretMasker, type Masker } from '../manifests/index.ts';
 
 export interface LoadedCommit {
@@ -101,7 +101,16 @@ export async function connect(options: ClientOptions): Promise<Connection> {
 }
 
 export function planFor(app: App, loaded: LoadedCommit, conn: Connection): PlannedObject[] {
-  return planApply({
+  return planApply(planInput(app, loaded, conn));
+}
+
+/** The commit's sync hooks (src/sync/hooks.ts), beside the plan. */
+export function hooksFor(app: App, loaded: LoadedCommit, conn: Connection): PlannedHook[] {
+  return planHooks(planInput(app, loaded, conn));
+}
+
+function planInput(app: App, loaded: LoadedCommit, conn: Connection): PlanInput {
+  return {
     manifests: loaded.manifests,
     lookup: (g, v, k) => conn.discovery.cached(g, v, k),
     defaultNamespace: app.destination.namespace,
@@ -109,5 +118,5 @@ export function planFor(app: App, loaded: LoadedCommit, conn: Connection): Plann
     app: app.name,
     source: app.sourceId,
     ...(app.destination.allowedNamespaces ? { allowedNamespaces: app.destination.allowedNamespaces } : {}),
-  });
+  };
 }

@@ -16,6 +16,7 @@ import { isRecord } from '../util/object.ts';
 import { shortSha } from '../util/sha.ts';
 import { PlanErrors, type PlanProblem } from './errors.ts';
 import { formatLocation } from '../manifests/index.ts';
+import { hookOf, isHookKind, type DeletePolicy, type HookPhase, type HookSpec } from './hooks.ts';
 
 export interface KindInfo {
   resource: string;
@@ -39,6 +40,31 @@ export interface PlannedObject {
   wave: number;
   /** Set when the kind is served only once a CRD of this same commit is established. */
   definedByCommit: boolean;
+}
+
+/** A sync hook of the commit: created in its phase, never part of the plan or the inventory. */
+export interface PlannedHook {
+  manifest: Manifest;
+  /** The object as it is created: namespace defaulted, Tether's labels added. */
+  object: Record<string, unknown>;
+  namespace: string;
+  phase: HookPhase;
+  deletePolicies: DeletePolicy[];
+  /** tether.dev/sync-wave: a sync hook runs after the app's objects of its wave. */
+  wave: number;
+  /** Named by the server from metadata.generateName (manifest.id.name is the prefix). */
+  generated: boolean;
+}
+
+/**
+ * The object's role as a hook: a hook, skipped (Argo CD's Skip, Helm's test and delete
+ * hooks), or undefined (an object of the app). Helm's hook annotation on a kind other than a
+ * Job or Pod leaves it an object of the app (validation refuses Tether's and Argo CD's).
+ */
+export function hookRole(m: Manifest): HookSpec | undefined {
+  const spec = hookOf(m.object);
+  if (!spec || spec.kind === 'skip') return spec;
+  return isHookKind(m.id.group, m.id.kind) ? spec : undefined;
 }
 
 const STAGE_ORDER: Record<Stage, number> = { definitions: 0, cluster: 1, namespaced: 2 };
@@ -126,8 +152,50 @@ export interface PlanInput {
   allowedNamespaces?: readonly string[];
 }
 
+/** The commit's sync hooks, in file order; hook annotations Tether cannot read are errors. */
+export function planHooks(input: PlanInput): PlannedHook[] {
+  const { manifests, defaultNamespace, commit, app, source, allowedNamespaces } = input;
+  const errors: PlanProblem[] = [];
+  const hooks: PlannedHook[] = [];
+  for (const m of manifests) {
+    const spec = hookRole(m);
+    if (!spec || spec.kind === 'skip') continue;
+    const where = formatLocation(m.source);
+    if (spec.kind === 'invalid') {
+      errors.push({ message: `${where}: ${formatId(m.id)}: ${spec.message}` });
+      continue;
+    }
+    const wave = waveOf(m);
+    if (typeof wave === 'string') {
+      errors.push({ message: `${where}: ${formatId(m.id)}: ${wave}` });
+      continue;
+    }
+    const namespace = m.id.namespace || defaultNamespace;
+    if (allowedNamespaces && !allowedNamespaces.includes(namespace)) {
+      errors.push({
+        message: `${where}: ${formatId(m.id)}: namespace ${namespace} is not in the app's allowedNamespaces (${allowedNamespaces.join(', ')})`,
+      });
+      continue;
+    }
+    const metadata = m.object.metadata as Record<string, unknown>;
+    hooks.push({
+      manifest: m,
+      object: withTetherLabels(withoutNulls(m.object) as Record<string, unknown>, namespace, app, source),
+      namespace,
+      phase: spec.phase,
+      deletePolicies: spec.deletePolicies,
+      wave,
+      generated: typeof metadata.name !== 'string' || metadata.name === '',
+    });
+  }
+  if (errors.length > 0) throw PlanErrors.of(errors, commit);
+  return hooks;
+}
+
 export function planApply(input: PlanInput): PlannedObject[] {
-  const { manifests, lookup, defaultNamespace, commit, app, source, allowedNamespaces } = input;
+  const { lookup, defaultNamespace, commit, app, source, allowedNamespaces } = input;
+  // Hooks (and skipped hooks) are never objects of the app: no drift, diff, prune or inventory.
+  const manifests = input.manifests.filter((m) => hookRole(m) === undefined);
   const fromCrds = kindsFromCrds(manifests);
   const errors: PlanProblem[] = [];
   const planned: PlannedObject[] = [];

@@ -46,6 +46,22 @@ export function auditInput(opts: {
     ];
   });
   const reverts = revertOf(opts.commit.message);
+  // Sync hooks are objects of the record (created, or error) and, with their outcome, here.
+  const hooks = opts.results.flatMap((r) =>
+    r.hook
+      ? [
+          {
+            phase: r.hook.phase,
+            kind: r.id.kind,
+            namespace: r.id.namespace,
+            name: r.id.name,
+            outcome: r.hook.outcome,
+            deleted: r.hook.deleted,
+            ...(r.message ? { message: r.message } : {}),
+          },
+        ]
+      : [],
+  );
   return {
     app: opts.app,
     commit: auditCommit(opts.commit),
@@ -54,6 +70,7 @@ export function auditInput(opts: {
     result: reconcileResult(opts.mode, opts.results, opts.commitIsNew),
     objects,
     ...(reverts ? { revertOf: reverts } : {}),
+    ...(hooks.length ? { details: { hooks } } : {}),
   };
 }
 

@@ -28,6 +28,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureBinaries, type Binaries } from '../../tools/controlplane/build.ts';
 import { cacheRoot } from '../../tools/controlplane/paths.ts';
 import {
+  alive,
   componentReady,
   ControlPlaneError,
   ours,
@@ -119,15 +120,6 @@ function procState(pid: number): ProcessState {
     return state === 'T' || state === 't' ? 'stopped' : 'running';
   } catch {
     return 'gone';
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -1,7 +1,9 @@
 /**
- * Builds etcd and kube-apiserver from the Go module proxy through the wrapper modules in
- * tools/etcd and tools/kube-apiserver, once, into a cache outside the repository keyed by
- * version and by a hash of the wrapper module (so a version bump rebuilds).
+ * Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok from the Go
+ * module proxy through the wrapper modules in tools/etcd, tools/kube-apiserver (all three
+ * Kubernetes commands from one k8s.io/kubernetes) and tools/kwok, once, into a cache outside
+ * the repository keyed by version and by a hash of the wrapper module (so a version bump
+ * rebuilds).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -14,22 +16,41 @@ export const ETCD_VERSION = 'v3.6.16';
 export const HELM_VERSION = 'v4.3.1';
 /** Pinned by tools/image/go.mod (the same kustomize the agent image ships). */
 export const KUSTOMIZE_VERSION = 'v5.8.2';
+/** Simulated nodes and pod lifecycle for the local control plane (tools/kwok/go.mod). */
+export const KWOK_VERSION = 'v0.8.0';
 
 export interface Binaries {
   kubeApiserver: string;
   etcd: string;
 }
 
+/** The components that make workloads roll out: controllers, scheduler, simulated nodes. */
+export interface ControllerBinaries {
+  kubeControllerManager: string;
+  kubeScheduler: string;
+  kwok: string;
+}
+
 export class ControlPlaneBuildError extends Error {}
 
 interface Component {
-  name: 'etcd' | 'kube-apiserver' | 'helm' | 'kustomize';
+  name:
+    'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kwok' | 'helm' | 'kustomize';
   version: string;
   envVar: string;
   moduleDir: string;
   pkg: string;
   ldflags: string;
 }
+
+// Without these the Kubernetes commands report v0.0.0 and clients warn about version skew.
+const kubeLdflags = [
+  '-s -w',
+  `-X k8s.io/component-base/version.gitVersion=${KUBE_VERSION}`,
+  `-X k8s.io/component-base/version.gitMajor=1`,
+  `-X k8s.io/component-base/version.gitMinor=${KUBE_VERSION.split('.')[1]}`,
+  '-X k8s.io/component-base/version.gitTreeState=clean',
+].join(' ');
 
 const components: Component[] = [
   {
@@ -46,14 +67,31 @@ const components: Component[] = [
     envVar: 'TETHER_KUBE_APISERVER',
     moduleDir: join(repoRoot, 'tools', 'kube-apiserver'),
     pkg: 'k8s.io/kubernetes/cmd/kube-apiserver',
-    // Without these the server reports v0.0.0 and clients warn about version skew.
-    ldflags: [
-      '-s -w',
-      `-X k8s.io/component-base/version.gitVersion=${KUBE_VERSION}`,
-      `-X k8s.io/component-base/version.gitMajor=1`,
-      `-X k8s.io/component-base/version.gitMinor=${KUBE_VERSION.split('.')[1]}`,
-      '-X k8s.io/component-base/version.gitTreeState=clean',
-    ].join(' '),
+    ldflags: kubeLdflags,
+  },
+  {
+    name: 'kube-controller-manager',
+    version: KUBE_VERSION,
+    envVar: 'TETHER_KUBE_CONTROLLER_MANAGER',
+    moduleDir: join(repoRoot, 'tools', 'kube-apiserver'),
+    pkg: 'k8s.io/kubernetes/cmd/kube-controller-manager',
+    ldflags: kubeLdflags,
+  },
+  {
+    name: 'kube-scheduler',
+    version: KUBE_VERSION,
+    envVar: 'TETHER_KUBE_SCHEDULER',
+    moduleDir: join(repoRoot, 'tools', 'kube-apiserver'),
+    pkg: 'k8s.io/kubernetes/cmd/kube-scheduler',
+    ldflags: kubeLdflags,
+  },
+  {
+    name: 'kwok',
+    version: KWOK_VERSION,
+    envVar: 'TETHER_KWOK',
+    moduleDir: join(repoRoot, 'tools', 'kwok'),
+    pkg: 'sigs.k8s.io/kwok/cmd/kwok',
+    ldflags: `-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION}`,
   },
   {
     name: 'helm',
@@ -204,6 +242,15 @@ export async function ensureTool(name: Component['name']): Promise<string> {
 /** Returns paths to etcd and kube-apiserver, building them on first use. */
 export async function ensureBinaries(): Promise<Binaries> {
   return { etcd: await ensureTool('etcd'), kubeApiserver: await ensureTool('kube-apiserver') };
+}
+
+/** Returns paths to kube-controller-manager, kube-scheduler and kwok, building them on first use. */
+export async function ensureControllerBinaries(): Promise<ControllerBinaries> {
+  return {
+    kubeControllerManager: await ensureTool('kube-controller-manager'),
+    kubeScheduler: await ensureTool('kube-scheduler'),
+    kwok: await ensureTool('kwok'),
+  };
 }
 
 /** Returns the path to helm (for the chart tests), building it on first use. */

@@ -1,17 +1,30 @@
 /**
  * Starts, finds and stops the local control plane: etcd and kube-apiserver on free loopback
- * ports, flags as controller-runtime's envtest uses them, state kept in one directory so a
- * later `up` (or a test run) reuses a healthy instance and recovers from a stale one.
+ * ports, flags as controller-runtime's envtest uses them, and (unless asked not to)
+ * kube-controller-manager, kube-scheduler and kwok with simulated nodes, so that workloads
+ * really roll out. State is kept in one directory so a later `up` (or a test run) reuses a
+ * healthy instance and recovers from a stale one.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { request } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ensureBinaries, type Binaries } from './build.ts';
-import { clusterDir } from './paths.ts';
+import { ensureBinaries, ensureControllerBinaries, type Binaries, type ControllerBinaries } from './build.ts';
+import { cacheRoot, clusterDir, repoRoot } from './paths.ts';
 import { generatePki, type Pki } from './pki.ts';
 
 export interface ClusterState {
@@ -23,6 +36,20 @@ export interface ClusterState {
   binaries: Binaries;
   pki: Pki;
   startedAt: string;
+  /** kube-controller-manager, kube-scheduler and kwok, when started (`up` without --no-controllers). */
+  controllers?: Controllers;
+}
+
+export type ControllerComponent = 'controllerManager' | 'scheduler' | 'kwok';
+
+/** The processes that make workloads roll out, and the simulated nodes kwok plays the kubelet of. */
+export interface Controllers {
+  pids: Record<ControllerComponent, number>;
+  binaries: ControllerBinaries;
+  processes: Record<ControllerComponent, ProcessSpec>;
+  /** Each process's health endpoint (https for the Kubernetes ones, http for kwok). */
+  healthz: Record<ControllerComponent, string>;
+  nodes: string[];
 }
 
 export class ControlPlaneError extends Error {}
@@ -47,24 +74,43 @@ export function ours(pid: number, binary: string): boolean {
   }
 }
 
-function get(url: string, pki?: Pki): Promise<number> {
+/**
+ * One request; resolves with the status code (0 when unreachable) and the body. With pki it
+ * authenticates as the admin against the API server; without, an https URL is a component's
+ * self-signed health endpoint, which is not verified.
+ */
+function call(
+  url: string,
+  pki?: Pki,
+  method = 'GET',
+  body?: unknown,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
-    const opts = pki
-      ? {
-          ca: readFileSync(pki.caCert),
-          cert: readFileSync(pki.adminCert),
-          key: readFileSync(pki.adminKey),
-          timeout: 3000,
-        }
-      : { timeout: 3000 };
+    const opts = {
+      method,
+      timeout: 3000,
+      // The field manager of the simulated nodes.
+      headers: {
+        'user-agent': 'tether-cluster',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(pki
+        ? { ca: readFileSync(pki.caCert), cert: readFileSync(pki.adminCert), key: readFileSync(pki.adminKey) }
+        : { rejectUnauthorized: false }),
+    };
     const req = (url.startsWith('https') ? request : httpRequest)(url, opts, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
     });
-    req.on('error', () => resolve(0));
+    req.on('error', () => resolve({ status: 0, body: '' }));
     req.on('timeout', () => req.destroy());
-    req.end();
+    req.end(body === undefined ? undefined : JSON.stringify(body));
   });
+}
+
+async function get(url: string, pki?: Pki): Promise<number> {
+  return (await call(url, pki)).status;
 }
 
 export async function isHealthy(s: ClusterState): Promise<boolean> {
@@ -97,6 +143,8 @@ export interface ProcessSpec {
   binary: string;
   args: string[];
   log: string;
+  /** Added to the caller's environment. */
+  env?: Record<string, string>;
 }
 
 export type Component = 'etcd' | 'apiserver';
@@ -108,7 +156,8 @@ export type Component = 'etcd' | 'apiserver';
  */
 export function spawnProcess(spec: ProcessSpec, detached = true): number {
   const fd = openSync(spec.log, 'a');
-  const child = spawn(spec.binary, spec.args, { detached, stdio: ['ignore', fd, fd] });
+  const env = spec.env ? { ...process.env, ...spec.env } : process.env;
+  const child = spawn(spec.binary, spec.args, { detached, env, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   child.unref();
   if (!child.pid) throw new ControlPlaneError(`could not start ${spec.binary}`);
@@ -309,6 +358,211 @@ export async function startControlPlane(
   return cp;
 }
 
+/** The annotation kwok selects the nodes it plays the kubelet of by (as kwok's docs create them). */
+const kwokNodeAnnotation = 'kwok.x-k8s.io/node';
+/** The simulated nodes: two, so spreading and anti-affinity have somewhere to go. */
+export const KWOK_NODES = ['kwok-node-0', 'kwok-node-1'];
+
+function fakeNode(name: string): object {
+  // Room for the benchmark's 4,000 pods (10,000 objects) on two nodes.
+  const resources = { cpu: '64', memory: '512Gi', pods: '5000' };
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name,
+      annotations: { 'node.alpha.kubernetes.io/ttl': '0', [kwokNodeAnnotation]: 'fake' },
+      labels: {
+        'kubernetes.io/arch': 'amd64',
+        'kubernetes.io/hostname': name,
+        'kubernetes.io/os': 'linux',
+        'node-role.kubernetes.io/agent': '',
+        type: 'kwok',
+      },
+    },
+    // No kwok taint: every pod a test creates may land here, as on a one-pool cluster.
+    spec: {},
+    status: {
+      allocatable: resources,
+      capacity: resources,
+      nodeInfo: {
+        architecture: 'amd64',
+        kubeletVersion: 'fake',
+        kubeProxyVersion: 'fake',
+        operatingSystem: 'linux',
+      },
+      phase: 'Running',
+    },
+  };
+}
+
+function controllerSpecs(
+  cp: ClusterState,
+  binaries: ControllerBinaries,
+  ports: Record<ControllerComponent, number>,
+): Record<ControllerComponent, ProcessSpec> {
+  // The admin client certificate serves both: one identity, as envtest's users have.
+  const kube = (name: string, port: number): string[] => [
+    `--kubeconfig=${cp.kubeconfig}`,
+    `--authentication-kubeconfig=${cp.kubeconfig}`,
+    `--authorization-kubeconfig=${cp.kubeconfig}`,
+    '--leader-elect=false',
+    '--bind-address=127.0.0.1',
+    `--secure-port=${port}`,
+    `--cert-dir=${join(cp.dir, `${name}-certs`)}`,
+    '--v=0',
+  ];
+  // Each command is run through a link named as the command: Kubernetes components name
+  // their field manager and user agent after their file name, which in the cache carries the
+  // version and hash (kube-controller-manager-v1.36.3-<hash>), unlike in any real cluster.
+  const bin = join(cp.dir, 'bin');
+  mkdirSync(bin, { recursive: true });
+  const linked = (name: string, target: string): string => {
+    const path = join(bin, name);
+    rmSync(path, { force: true });
+    symlinkSync(target, path);
+    return path;
+  };
+  const kwokConfig = join(cp.dir, 'kwok.yaml');
+  copyFileSync(join(repoRoot, 'tools', 'kwok', 'stages.yaml'), kwokConfig);
+  mkdirSync(join(cp.dir, 'kwok-home'), { recursive: true });
+  return {
+    controllerManager: {
+      binary: linked('kube-controller-manager', binaries.kubeControllerManager),
+      args: [
+        ...kube('kube-controller-manager', ports.controllerManager),
+        '--controllers=*',
+        // The key kube-apiserver signs service-account tokens with, and the CA they trust.
+        `--service-account-private-key-file=${cp.pki.saPrivate}`,
+        `--root-ca-file=${cp.pki.caCert}`,
+        '--use-service-account-credentials=true',
+        '--service-cluster-ip-range=10.0.0.0/24',
+      ],
+      log: join(cp.dir, 'kube-controller-manager.log'),
+    },
+    scheduler: {
+      binary: linked('kube-scheduler', binaries.kubeScheduler),
+      args: kube('kube-scheduler', ports.scheduler),
+      log: join(cp.dir, 'kube-scheduler.log'),
+    },
+    kwok: {
+      binary: linked('kwok', binaries.kwok),
+      args: [
+        `--kubeconfig=${cp.kubeconfig}`,
+        `--config=${kwokConfig}`,
+        '--manage-all-nodes=false',
+        `--manage-nodes-with-annotation-selector=${kwokNodeAnnotation}=fake`,
+        '--cidr=10.244.0.1/16',
+        '--node-ip=127.0.0.1',
+        `--server-address=127.0.0.1:${ports.kwok}`,
+      ],
+      log: join(cp.dir, 'kwok.log'),
+      // kwok also reads ~/.kwok/kwok.yaml: a user's own kwok set-up must not add stages here.
+      env: { HOME: join(cp.dir, 'kwok-home') },
+    },
+  };
+}
+
+const controllerNames: Record<ControllerComponent, string> = {
+  controllerManager: 'kube-controller-manager',
+  scheduler: 'kube-scheduler',
+  kwok: 'kwok',
+};
+const controllerComponents = Object.keys(controllerNames) as ControllerComponent[];
+
+async function nodeReady(cp: ClusterState, name: string): Promise<boolean> {
+  const res = await call(`${cp.server}/api/v1/nodes/${name}`, cp.pki);
+  if (res.status !== 200) return false;
+  const node = JSON.parse(res.body) as { status?: { conditions?: { type: string; status: string }[] } };
+  return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+/** Creates the simulated nodes (an existing one is kept) and waits until kwok reports them Ready. */
+async function createNodes(cp: ClusterState, kwok: { pid: number; spec: ProcessSpec }): Promise<void> {
+  for (const name of KWOK_NODES) {
+    const res = await call(`${cp.server}/api/v1/nodes`, cp.pki, 'POST', fakeNode(name));
+    if (res.status !== 201 && res.status !== 409)
+      throw new ControlPlaneError(`could not create node ${name}: HTTP ${res.status} ${res.body}`);
+  }
+  await waitFor(
+    'kwok (simulated nodes Ready)',
+    kwok.pid,
+    kwok.spec.binary,
+    kwok.spec.log,
+    async () => (await Promise.all(KWOK_NODES.map((n) => nodeReady(cp, n)))).every(Boolean),
+    60_000,
+  );
+}
+
+/** True when every controller process is ours and answers its health endpoint. */
+export async function controllersHealthy(s: ClusterState): Promise<boolean> {
+  const c = s.controllers;
+  if (!c) return false;
+  if (!controllerComponents.every((k) => ours(c.pids[k], c.processes[k].binary))) return false;
+  return (await Promise.all(controllerComponents.map((k) => get(c.healthz[k])))).every(
+    (code) => code === 200,
+  );
+}
+
+async function stopControllers(c: Controllers | undefined): Promise<void> {
+  if (!c) return;
+  await Promise.all(controllerComponents.map((k) => kill(c.pids[k], c.processes[k].binary)));
+}
+
+/**
+ * Starts kube-controller-manager, kube-scheduler and kwok against a running API server
+ * (detached, like it), waits until each is healthy, then creates the simulated nodes and
+ * waits until they are Ready. onSpawned sees the controllers as soon as their pids are
+ * known. On failure every process it started is stopped before the error is thrown.
+ */
+export async function startControllers(
+  cp: ClusterState,
+  binaries: ControllerBinaries,
+  onSpawned: (c: Controllers) => void = () => {},
+): Promise<Controllers> {
+  const ports = { controllerManager: await freePort(), scheduler: await freePort(), kwok: await freePort() };
+  const processes = controllerSpecs(cp, binaries, ports);
+  const c: Controllers = {
+    pids: { controllerManager: 0, scheduler: 0, kwok: 0 },
+    binaries,
+    processes,
+    healthz: {
+      controllerManager: `https://127.0.0.1:${ports.controllerManager}/healthz`,
+      scheduler: `https://127.0.0.1:${ports.scheduler}/healthz`,
+      kwok: `http://127.0.0.1:${ports.kwok}/healthz`,
+    },
+    nodes: KWOK_NODES,
+  };
+  for (const k of controllerComponents) c.pids[k] = spawnProcess(processes[k]);
+  onSpawned(c);
+  try {
+    await Promise.all(
+      controllerComponents.map(async (k) => {
+        const spec = processes[k];
+        const probe = async (): Promise<boolean> => (await get(c.healthz[k])) === 200;
+        await waitFor(controllerNames[k], c.pids[k], spec.binary, spec.log, probe, 60_000);
+      }),
+    );
+    await createNodes(cp, { pid: c.pids.kwok, spec: processes.kwok });
+  } catch (e) {
+    await stopControllers(c);
+    throw e;
+  }
+  return c;
+}
+
+/** Replaces whatever is left of the shared control plane's controllers with fresh ones. */
+async function addControllers(state: ClusterState): Promise<ClusterState> {
+  await stopControllers(state.controllers);
+  const binaries = await ensureControllerBinaries();
+  const next: ClusterState = { ...state };
+  next.controllers = await startControllers(next, binaries, (c) => {
+    next.controllers = c;
+    writeFileSync(stateFile(), JSON.stringify(next, null, 2));
+  });
+  return next;
+}
+
 async function start(binaries: Binaries): Promise<ClusterState> {
   try {
     // The state file is written before waiting, so `down` can clean up even if this process
@@ -322,20 +576,89 @@ async function start(binaries: Binaries): Promise<ClusterState> {
   }
 }
 
+export interface UpOptions {
+  /** Also run kube-controller-manager, kube-scheduler and kwok (default true). */
+  controllers?: boolean;
+}
+
 /**
  * Reuses a healthy control plane, or replaces a stale one (dead or unhealthy processes from
- * an earlier, killed run) with a fresh one.
+ * an earlier, killed run) with a fresh one. reused says whether etcd and kube-apiserver were
+ * already running (whoever started them stops them). Unless options.controllers is false,
+ * the controllers are (re)started when they are missing or unhealthy, also on a reused one.
  */
-export async function up(): Promise<{ state: ClusterState; reused: boolean }> {
+export function up(options: UpOptions = {}): Promise<{ state: ClusterState; reused: boolean }> {
+  return withUpLock(() => upLocked(options));
+}
+
+/** True when a process with this pid exists (of any user). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Runs fn while holding a lock file beside the control plane's directory, so that test
+ * runs, CI and people starting `up` at the same time do not start two sets of processes
+ * (two controller-managers would both act on every object): the first starts what is
+ * missing, the others then reuse it. A lock whose holder is gone is taken over.
+ */
+async function withUpLock<T>(fn: () => Promise<T>): Promise<T> {
+  mkdirSync(cacheRoot(), { recursive: true });
+  const lock = join(cacheRoot(), 'cluster.lock');
+  for (;;) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    let holder: number;
+    let age: number;
+    try {
+      holder = Number(readFileSync(lock, 'utf8'));
+      age = Date.now() - statSync(lock).mtimeMs;
+    } catch {
+      continue; // released meanwhile
+    }
+    // An empty file is a holder between creating and writing it, unless it is old.
+    if ((holder && !alive(holder)) || (!holder && age > 5000)) rmSync(lock, { force: true });
+    else await sleep(250);
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+async function upLocked(options: UpOptions): Promise<{ state: ClusterState; reused: boolean }> {
+  const wantControllers = options.controllers ?? true;
   const existing = readState();
-  if (existing && (await isHealthy(existing))) return { state: existing, reused: true };
+  if (existing && (await isHealthy(existing))) {
+    if (!wantControllers || (await controllersHealthy(existing))) return { state: existing, reused: true };
+    return { state: await addControllers(existing), reused: true };
+  }
   if (existing) await down();
   const binaries = await ensureBinaries();
+  // Built before anything starts, so a first build does not hold a half-started cluster.
+  if (wantControllers) await ensureControllerBinaries();
   let lastError: unknown;
   // A port picked as free can be taken before the server binds it: try a few times.
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      return { state: await start(binaries), reused: false };
+      const state = await start(binaries);
+      if (!wantControllers) return { state, reused: false };
+      try {
+        return { state: await addControllers(state), reused: false };
+      } catch (e) {
+        await down();
+        throw e;
+      }
     } catch (e) {
       lastError = e;
       if (!/address already in use/i.test(String(e))) break;
@@ -351,6 +674,7 @@ export async function down(): Promise<boolean> {
     if (existsSync(clusterDir())) rmSync(clusterDir(), { recursive: true, force: true });
     return false;
   }
+  await stopControllers(s.controllers);
   await kill(s.pids.apiserver, s.binaries.kubeApiserver);
   await kill(s.pids.etcd, s.binaries.etcd);
   rmSync(s.dir, { recursive: true, force: true });

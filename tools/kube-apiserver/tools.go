@@ -1,6 +1,11 @@
 //go:build tools
 
-// Package tools pins kube-apiserver as a dependency so `go mod tidy` keeps it.
+// Package tools pins the control-plane commands as dependencies so `go mod tidy` keeps them:
+// kube-apiserver, kube-controller-manager and kube-scheduler, all from one k8s.io/kubernetes.
 package tools
 
-import _ "k8s.io/kubernetes/cmd/kube-apiserver"
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+)

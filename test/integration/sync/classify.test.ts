@@ -146,6 +146,9 @@ describe('classify', () => {
     );
     const p = planned(plan, 'Deployment', 'web');
     await applyPlanned(conn, p);
+    // Let the deployment controller finish writing its annotation and status: a live object
+    // read before a status update and a dry-run after it differ by that status.
+    await kubectl(['-n', ns, 'rollout', 'status', 'deployment/web', '--timeout=60s']);
 
     const inSync = evaluationOf(await classifyIn(conn, p));
     expect(inSync.live).toBeDefined();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadManifests } from '../../../src/manifests/index.ts';
 import { PlanErrors } from '../../../src/sync/errors.ts';
-import { labelValue, planApply, withoutNulls, type KindLookup } from '../../../src/sync/plan.ts';
+import { labelValue, planApply, planHooks, withoutNulls, type KindLookup } from '../../../src/sync/plan.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const commit = 'a'.repeat(40);
@@ -198,5 +198,65 @@ describe('withoutNulls', () => {
   it('plans a ConfigMap with data: null without data', () => {
     const [cm] = plan({ 'a.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: null\n' });
     expect(cm!.object).not.toHaveProperty('data');
+  });
+});
+
+describe('planHooks', () => {
+  const files = {
+    'cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\n',
+    'hooks.yaml': `apiVersion: batch/v1
+kind: Job
+metadata:
+  generateName: migrate-
+  annotations: {argocd.argoproj.io/hook: PreSync, argocd.argoproj.io/hook-delete-policy: HookSucceeded}
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: report
+  namespace: other
+  annotations: {helm.sh/hook: post-install}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: skipped
+  annotations: {helm.sh/hook: test}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: helm-config
+  annotations: {helm.sh/hook: pre-install}
+`,
+  };
+  const input = () => ({
+    manifests: loadManifests(
+      Object.entries(files).map(([path, text]) => ({ path, content: enc(text) })),
+      { commit },
+    ),
+    lookup: (g: string, v: string, k: string) =>
+      k === 'Job' ? { resource: 'jobs', namespaced: true } : lookup(g, v, k),
+    defaultNamespace: 'dflt',
+    commit,
+    app: 'shop',
+    source,
+  });
+
+  it('takes hooks out of the plan (skipped ones too); Helm hooks on other kinds stay objects', () => {
+    expect(planApply(input()).map((p) => p.manifest.id.name)).toEqual(['web', 'helm-config']);
+  });
+
+  it('carries the hooks beside it: phase, delete policy, namespace defaulted, labelled', () => {
+    const hooks = planHooks(input());
+    expect(
+      hooks.map((h) => [h.manifest.id.name, h.phase, h.deletePolicies, h.namespace, h.generated]),
+    ).toEqual([
+      ['migrate-', 'pre-sync', ['hook-succeeded'], 'dflt', true],
+      ['report', 'post-sync', ['before-hook-creation'], 'other', false],
+    ]);
+    const meta = hooks[0]!.object.metadata as { namespace: string; labels: Record<string, string> };
+    expect(meta.namespace).toBe('dflt');
+    expect(meta.labels['tether.dev/app']).toBe('shop');
   });
 });
