@@ -385,6 +385,7 @@ describe('charts/tether rendered by helm', () => {
         { managers: ['horizontal-pod-autoscaler'] },
         { paths: ['.spec.replicas'], kinds: ['Deployment'] },
       ],
+      waveTimeoutMs: 300_000,
     });
     // `mode: off` unquoted in values is YAML 1.1 false; the chart writes the string "off".
     expect(billing?.source.verify).toEqual({ mode: 'off' });
