@@ -150,6 +150,37 @@ export class Kube {
   }
 
   /**
+   * How many Deployments in the namespaces have not finished rolling out (the controller has
+   * not seen their generation, or fewer replicas are available than wanted).
+   */
+  async rollingOut(names: string[]): Promise<number> {
+    let pending = 0;
+    for (const ns of names) {
+      const r = await this.req('GET', `/apis/apps/v1/namespaces/${ns}/deployments`);
+      if (r.status !== 200) throw new Error(`list deployments in ${ns}: ${r.status} ${r.body}`);
+      const items = (
+        JSON.parse(r.body) as {
+          items: {
+            metadata: { generation?: number };
+            spec: { replicas?: number };
+            status?: { observedGeneration?: number; availableReplicas?: number; updatedReplicas?: number };
+          }[];
+        }
+      ).items;
+      for (const d of items) {
+        const want = d.spec.replicas ?? 1;
+        const s = d.status ?? {};
+        const done =
+          s.observedGeneration === d.metadata.generation &&
+          (s.availableReplicas ?? 0) >= want &&
+          (s.updatedReplicas ?? 0) >= want;
+        if (!done) pending++;
+      }
+    }
+    return pending;
+  }
+
+  /**
    * Deletes the benchmark's objects, then the namespaces (without waiting for the namespace
    * controller to finish).
    */

@@ -38,6 +38,26 @@ const app = (
 const replicas = async (ns: string) =>
   Number(await kubectl(['-n', ns, 'get', 'deploy', 'web', '-o', 'jsonpath={.spec.replicas}']));
 
+/**
+ * Waits until Deployment web has rolled out and the agent has had no reconcile for 1.5 s: the
+ * deployment controller's status updates wake the agent (watch events) while it rolls out.
+ */
+async function rolledOut(a: RunningAgent, ns: string): Promise<void> {
+  await kubectl(['-n', ns, 'rollout', 'status', 'deployment/web', '--timeout=60s']);
+  let reconciles = -1;
+  await waitFor(
+    async () => {
+      const now = (await a.status()).apps[0]!.reconciles;
+      const quiet = now === reconciles;
+      reconciles = now;
+      return quiet;
+    },
+    30_000,
+    'no reconcile for 1.5 s',
+    1500,
+  );
+}
+
 describe('tether agent', () => {
   const suite = gitServerSuite();
   const { cleanups } = suite;
@@ -183,12 +203,17 @@ describe('tether agent', () => {
     const sha = repo.commit({ 'app/web.yaml': deploymentYaml(2) }, 'web');
     const a = await agent({ apps: app('heal', git.url('heal'), ns, { interval: '10m' }) });
     await waitFor(async () => (await a.status()).apps[0]!.lastAppliedCommit === sha, 30_000, 'first apply');
-    await sleep(500);
+    await rolledOut(a, ns);
     await kubectl(['-n', ns, 'scale', 'deployment', 'web', '--replicas=5']);
     const { elapsedMs } = await waitFor(async () => (await replicas(ns)) === 2, 10_000, 'replicas reverted');
     expect(elapsedMs).toBeLessThan(10_000);
     const healed = await waitFor(
-      async () => (await readAuditLog(a.auditLog, { result: 'drift-healed' }))[0],
+      // The one with the scale's field: while the controllers update the Deployment's status
+      // the agent may also record a heal with no field (its live read and dry-run straddle one).
+      async () =>
+        (await readAuditLog(a.auditLog, { result: 'drift-healed' })).find((r) =>
+          r.objects.some((o) => (o.fields ?? []).length > 0),
+        ),
       5000,
       'the drift-healed record',
     );
@@ -244,6 +269,8 @@ describe('tether agent', () => {
       extra: `webhooks:\n  - {name: github, type: github, secretFile: ${secretFile}}\n`,
     });
     await waitFor(async () => (await a.status()).apps[0]!.lastAppliedCommit === first, 30_000, 'first apply');
+    // Each wake polls Git too: the push must be brought by the webhook alone.
+    await rolledOut(a, ns);
     const second = repo.commit({ 'app/web.yaml': deploymentYaml(3) }, 'scale up');
     const body = JSON.stringify({ ref: 'refs/heads/main', repository: { clone_url: git.url('hook') } });
     const post = (signature: string) =>
