@@ -94,9 +94,25 @@ export function objectToApply(e: Evaluation, forceConflicts: boolean): Record<st
   return strip.length === 0 ? e.planned.object : withoutPaths(e.planned.object, strip);
 }
 
-/** True when applying would leave the live object exactly as it is. */
+/**
+ * True when applying would leave the live object as it is. The live object and the dry-run
+ * are read at two moments: what controllers change in between (status, their own
+ * managedFields entries, the resourceVersion) is no change of ours, and must not make a
+ * write (nor an audited heal with no fields) of an object that is in sync.
+ */
 export function sameAsLive(live: KubeObject | undefined, result: KubeObject): boolean {
   if (!live) return false;
-  const strip = (o: KubeObject) => ({ ...o, metadata: { ...o.metadata, resourceVersion: undefined } });
+  const strip = (o: KubeObject) => {
+    const { status: _status, ...rest } = o;
+    const managed = o.metadata.managedFields as { manager?: string }[] | undefined;
+    return {
+      ...rest,
+      metadata: {
+        ...o.metadata,
+        resourceVersion: undefined,
+        managedFields: managed?.filter((m) => m.manager === FIELD_MANAGER),
+      },
+    };
+  };
   return isDeepStrictEqual(strip(live), strip(result));
 }
