@@ -14,6 +14,9 @@ export const ETCD_VERSION = 'v3.6.16';
 export const HELM_VERSION = 'v4.3.1';
 /** Pinned by tools/image/go.mod (the same kustomize the agent image ships). */
 export const KUSTOMIZE_VERSION = 'v5.8.2';
+/** Flux, the peer of `npm run bench -- --peer flux` (tools/flux-*: why these versions). */
+export const FLUX_SOURCE_CONTROLLER_VERSION = 'v1.9.6';
+export const FLUX_KUSTOMIZE_CONTROLLER_VERSION = 'v1.9.4';
 
 export interface Binaries {
   kubeApiserver: string;
@@ -23,7 +26,8 @@ export interface Binaries {
 export class ControlPlaneBuildError extends Error {}
 
 interface Component {
-  name: 'etcd' | 'kube-apiserver' | 'helm' | 'kustomize';
+  name:
+    'etcd' | 'kube-apiserver' | 'helm' | 'kustomize' | 'flux-source-controller' | 'flux-kustomize-controller';
   version: string;
   envVar: string;
   moduleDir: string;
@@ -77,6 +81,23 @@ const components: Component[] = [
     moduleDir: join(repoRoot, 'tools', 'image'),
     pkg: 'sigs.k8s.io/kustomize/kustomize/v5',
     ldflags: `-s -w -X sigs.k8s.io/kustomize/api/provenance.version=${KUSTOMIZE_VERSION}`,
+  },
+  {
+    // Flux's controllers, built only for the benchmark's peer (`--peer flux`).
+    name: 'flux-source-controller',
+    version: FLUX_SOURCE_CONTROLLER_VERSION,
+    envVar: 'TETHER_FLUX_SOURCE_CONTROLLER',
+    moduleDir: join(repoRoot, 'tools', 'flux-source-controller'),
+    pkg: 'github.com/fluxcd/source-controller',
+    ldflags: '-s -w',
+  },
+  {
+    name: 'flux-kustomize-controller',
+    version: FLUX_KUSTOMIZE_CONTROLLER_VERSION,
+    envVar: 'TETHER_FLUX_KUSTOMIZE_CONTROLLER',
+    moduleDir: join(repoRoot, 'tools', 'flux-kustomize-controller'),
+    pkg: 'github.com/fluxcd/kustomize-controller',
+    ldflags: '-s -w',
   },
 ];
 
