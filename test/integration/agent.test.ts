@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readAuditLog, verifyAuditLog } from '../../src/audit/index.ts';
-import { startAgent, waitFor, type RunningAgent } from '../support/agent.ts';
+import { postGithubPush, startAgent, waitFor, type RunningAgent } from '../support/agent.ts';
 import { apiServerRequests, createNamespace, kubectl, tether } from '../support/cluster.ts';
 import type { GitServer } from '../support/git-server.ts';
 import { configMap, deployment, toYaml } from '../support/objects.ts';
@@ -246,16 +246,7 @@ describe('tether agent', () => {
     await waitFor(async () => (await a.status()).apps[0]!.lastAppliedCommit === first, 30_000, 'first apply');
     const second = repo.commit({ 'app/web.yaml': deploymentYaml(3) }, 'scale up');
     const body = JSON.stringify({ ref: 'refs/heads/main', repository: { clone_url: git.url('hook') } });
-    const post = (signature: string) =>
-      fetch(`${a.url}/webhook/github`, {
-        method: 'POST',
-        headers: {
-          'Content-Type': 'application/json',
-          'X-GitHub-Event': 'push',
-          'X-Hub-Signature-256': signature,
-        },
-        body,
-      });
+    const post = (signature: string) => postGithubPush(a.url, 'github', body, signature);
     const bad = await post(`sha256=${createHmac('sha256', 'wrong-secret').update(body).digest('hex')}`);
     expect(bad.status).toBe(401);
     await sleep(1500);
