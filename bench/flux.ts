@@ -42,6 +42,7 @@ export interface SideFigures {
     apiServerRequestsPerIntervalTotal: number;
     /** The side's own client counters (all resources, status writes and events included), per interval. */
     clientRequestsPerInterval: Record<string, number>;
+    clientRequestsPerIntervalTotal: number;
     cpuMsPerInterval: number;
   };
   webhookMs: number[];
@@ -60,6 +61,9 @@ export interface FluxFigures {
   interval: string;
   trials: number;
   versions: typeof fluxVersions;
+  /** apiserver_request_total on the four resources per interval with neither side running (others' traffic on the shared server). */
+  baselineApiServerRequestsPerInterval: Record<string, number>;
+  baselineApiServerRequestsPerIntervalTotal: number;
   tether: SideFigures;
   flux: SideFigures;
 }
@@ -75,6 +79,19 @@ interface Side {
 }
 
 const RESOURCES = ['deployments', 'services', 'configmaps', 'secrets'];
+const IDLE_INTERVALS = 3;
+
+const perInterval = (r: Record<string, number>) =>
+  Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Math.round((v / IDLE_INTERVALS) * 10) / 10]));
+const total = (r: Record<string, number>) =>
+  Math.round(Object.values(r).reduce((s, v) => s + v, 0) * 10) / 10;
+
+/** apiserver_request_total on the four resources over IDLE_INTERVALS intervals, per interval, by verb. */
+async function serverRequestsPerInterval(kube: Kube, intervalS: number): Promise<Record<string, number>> {
+  const before = await kube.serverRequests(RESOURCES);
+  await sleep(IDLE_INTERVALS * intervalS * 1000);
+  return perInterval(diffCounts(await kube.serverRequests(RESOURCES), before));
+}
 
 function changed(o: ManifestSet['objects'][number], value: string): string {
   return o.yaml.replace('\ndata:\n', `\ndata:\n  BENCH_ROUND: "${value}"\n`);
@@ -108,18 +125,12 @@ async function measureSide(opts: {
 
   // Idle: whole intervals without a change.
   await sleep(3000);
-  const intervals = 3;
-  log(`flux comparison, ${n} objects, ${side.name}: idle for ${intervals} intervals`);
+  log(`flux comparison, ${n} objects, ${side.name}: idle for ${IDLE_INTERVALS} intervals`);
   const u0 = side.usage();
-  const srv0 = await kube.serverRequests(RESOURCES);
   const c0 = await side.clientRequests();
-  await sleep(intervals * intervalS * 1000);
+  const apiServer = await serverRequestsPerInterval(kube, intervalS);
   const u1 = side.usage();
-  const srv1 = await kube.serverRequests(RESOURCES);
-  const c1 = await side.clientRequests();
-  const per = (r: Record<string, number>) =>
-    Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Math.round((v / intervals) * 10) / 10]));
-  const apiServer = per(diffCounts(srv1, srv0));
+  const client = perInterval(diffCounts(await side.clientRequests(), c0));
 
   // One-object change: announced, then unannounced (the side's poll).
   const configMaps = set.objects.filter((o) => o.kind === 'ConfigMap');
@@ -183,11 +194,12 @@ async function measureSide(opts: {
   return {
     firstApplyMs,
     idle: {
-      intervals,
+      intervals: IDLE_INTERVALS,
       apiServerRequestsPerInterval: apiServer,
-      apiServerRequestsPerIntervalTotal: Object.values(apiServer).reduce((s, v) => s + v, 0),
-      clientRequestsPerInterval: per(diffCounts(c1, c0)),
-      cpuMsPerInterval: ((u1.cpuS - u0.cpuS) * 1000) / intervals,
+      apiServerRequestsPerIntervalTotal: total(apiServer),
+      clientRequestsPerInterval: client,
+      clientRequestsPerIntervalTotal: total(client),
+      cpuMsPerInterval: ((u1.cpuS - u0.cpuS) * 1000) / IDLE_INTERVALS,
     },
     webhookMs,
     webhookMedianMs: median(webhookMs),
@@ -211,6 +223,8 @@ export async function measureFlux(opts: {
   /** Both sides' interval (poll, Flux's reconcile), seconds. */
   intervalS?: number;
   trials?: number;
+  /** Node flags for the Tether agent (--cpu-prof). */
+  nodeArgs?: string[];
 }): Promise<FluxFigures> {
   const { kube, server, n, id } = opts;
   const intervalS = opts.intervalS ?? 10;
@@ -240,6 +254,7 @@ export async function measureFlux(opts: {
       'namespace: default',
       `namespace: ${seedNs}`,
     ),
+    ...(opts.nodeArgs ? { nodeArgs: opts.nodeArgs } : {}),
     extra: `webhooks:\n  - {name: github, type: github, secretFile: ${secretFile}}\n`,
   });
   let tether: SideFigures;
@@ -283,6 +298,8 @@ export async function measureFlux(opts: {
     'bench: seed',
   );
 
+  log(`flux comparison, ${n} objects: the API server's traffic with neither side running`);
+  const baseline = await serverRequestsPerInterval(kube, intervalS);
   log(
     `flux comparison, ${n} objects: Flux source-controller ${fluxVersions.sourceController}, kustomize-controller ${fluxVersions.kustomizeController}`,
   );
@@ -315,6 +332,8 @@ export async function measureFlux(opts: {
     interval,
     trials,
     versions: fluxVersions,
+    baselineApiServerRequestsPerInterval: baseline,
+    baselineApiServerRequestsPerIntervalTotal: total(baseline),
     tether,
     flux,
   };

@@ -167,7 +167,15 @@ try {
   }
   for (const n of peerSizes) {
     results.flux ??= [];
-    const f = await measureFlux({ kube, server, n, id, created });
+    const prof = values['cpu-prof'];
+    const f = await measureFlux({
+      kube,
+      server,
+      n,
+      id,
+      created,
+      ...(prof ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${resolve(prof)}`] } : {}),
+    });
     results.flux.push(f);
     results.machine.fluxSourceController = f.versions.sourceController;
     results.machine.fluxKustomizeController = f.versions.kustomizeController;

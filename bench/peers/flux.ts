@@ -6,7 +6,7 @@
  * a GitRepository and a Kustomization per benchmarked repository.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -86,6 +86,7 @@ export class FluxPeer {
     await kube.createNamespaces([namespace]);
     const peer = new FluxPeer(kube, namespace);
     const storagePort = await freePort();
+    mkdirSync(join(peer.dir, 'storage'));
     await peer.launch('source-controller', source, [
       `--storage-path=${join(peer.dir, 'storage')}`,
       `--storage-addr=127.0.0.1:${storagePort}`,
