@@ -2,7 +2,7 @@
  * Machine facts, the results file, and the Markdown table: every figure beside its
  * comparison from the same run, the ratio, and the DESIGN.md target marked met or missed.
  */
-import { cpus, hostname, totalmem } from 'node:os';
+import { cpus, hostname, loadavg, totalmem } from 'node:os';
 import type { ApplyFigures } from './apply.ts';
 import type { DriftFigures } from './drift.ts';
 import type { FluxFigures } from './flux.ts';
@@ -42,6 +42,10 @@ export async function machineFacts(kube: Kube): Promise<Record<string, string | 
     kubectl: first((await sh('kubectl', ['version', '--client'])).out),
     kubeApiserver: version.gitVersion,
     kernel: first((await sh('uname', ['-sr'])).out),
+    // The machine is shared: its load (1, 5, 15 min) says how much else ran beside the bench.
+    loadAverageAtStart: loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' '),
   };
 }
 
@@ -353,7 +357,7 @@ export function markdown(r: Results): string {
   const lines = [
     `### Tether benchmark, ${r.date}${r.quick ? ' (quick mode)' : ''}`,
     '',
-    `${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB; Node ${m.node}, ${m.git}, kubectl ${m.kubectl}, kube-apiserver ${m.kubeApiserver}${m.fluxSourceController ? `; Flux source-controller ${m.fluxSourceController}, kustomize-controller ${m.fluxKustomizeController}` : ''}.`,
+    `${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB; Node ${m.node}, ${m.git}, kubectl ${m.kubectl}, kube-apiserver ${m.kubeApiserver}; load average ${m.loadAverageAtStart} at the start, ${m.loadAverageAtEnd ?? '?'} at the end${m.fluxSourceController ? `; Flux source-controller ${m.fluxSourceController}, kustomize-controller ${m.fluxKustomizeController}` : ''}.`,
     '',
     '| Figure | Value | Comparison (same run) | Ratio | Target | Met |',
     '|---|---|---|---|---|---|',

@@ -21,6 +21,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GitServer } from '../test/support/git-server.ts';
@@ -46,12 +47,13 @@ const { values } = parseArgs({
     'heap-snapshot': { type: 'string' },
     peer: { type: 'string' },
     'peer-sizes': { type: 'string' },
+    'peer-trials': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (values.help) {
   process.stdout.write(
-    'usage: npm run bench -- [--quick] [--sizes 200,2000,10000] [--out DIR] [--skip compare,noop,diff,drift,memory,git,startup] [--drift-trials N] [--cpu-prof DIR] [--heap-snapshot DIR] [--peer flux [--peer-sizes 2000,10000]]\n' +
+    'usage: npm run bench -- [--quick] [--sizes 200,2000,10000] [--out DIR] [--skip compare,noop,diff,drift,memory,git,startup] [--drift-trials N] [--cpu-prof DIR] [--heap-snapshot DIR] [--peer flux [--peer-sizes 2000,10000] [--peer-trials 3]]\n' +
       '  --skip compare: no kubectl apply / raw PATCH loop comparisons (tether sync still sets up); diff: no kubectl diff\n' +
       '  --peer flux: build Flux (source-controller, kustomize-controller) and measure it beside Tether\n',
   );
@@ -174,6 +176,7 @@ try {
       n,
       id,
       created,
+      ...(values['peer-trials'] ? { trials: Number(values['peer-trials']) } : {}),
       ...(prof ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${resolve(prof)}`] } : {}),
     });
     results.flux.push(f);
@@ -201,6 +204,9 @@ try {
 }
 
 results.durationS = Math.round((performance.now() - started) / 1000);
+results.machine.loadAverageAtEnd = loadavg()
+  .map((l) => l.toFixed(1))
+  .join(' ');
 mkdirSync(outDir, { recursive: true });
 const file = join(outDir, resultsName(results));
 writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
