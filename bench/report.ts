@@ -280,6 +280,10 @@ function fluxRows(f: FluxFigures): Row[] {
   const n = f.objects;
   const ratio = (a: number, b: number) => (b > 0 ? x(a / b) : '');
   const at2000 = n === 2000;
+  const timed = (row: Row): Row[] =>
+    f.trials > 0
+      ? [row]
+      : [{ ...row, value: 'not measured (--peer-trials 0)', comparison: '', ratio: '', met: undefined }];
   return [
     {
       figure: `vs Flux, ${n} objects: first apply, commit pushed to every object applied`,
@@ -289,22 +293,22 @@ function fluxRows(f: FluxFigures): Row[] {
       target: at2000 ? '≤ 0.25x Flux' : '',
       met: at2000 ? t.firstApplyMs <= p.firstApplyMs / 4 : undefined,
     },
-    {
+    ...timed({
       figure: `vs Flux, ${n} objects: one-object change, push to applied, webhook (median of ${f.trials})`,
       value: s(t.webhookMedianMs),
       comparison: `Flux (requestedAt annotation) ${s(p.webhookMedianMs)}`,
       ratio: ratio(t.webhookMedianMs, p.webhookMedianMs),
       target: '',
       met: undefined,
-    },
-    {
+    }),
+    ...timed({
       figure: `vs Flux, ${n} objects: one-object change, push to applied, polling every ${f.interval} (median of ${f.trials})`,
       value: s(t.pollMedianMs),
       comparison: `Flux ${s(p.pollMedianMs)}`,
       ratio: ratio(t.pollMedianMs, p.pollMedianMs),
       target: '',
       met: undefined,
-    },
+    }),
     {
       figure: `vs Flux, ${n} objects: API requests per no-change interval (${f.interval}), each side's own client counters`,
       value: `${t.idle.clientRequestsPerIntervalTotal} (${verbs(t.idle.clientRequestsPerInterval)})`,
@@ -331,14 +335,14 @@ function fluxRows(f: FluxFigures): Row[] {
       target: '',
       met: undefined,
     },
-    {
+    ...timed({
       figure: `vs Flux, ${n} objects: drift, kubectl scale to healed (median of ${f.trials})`,
       value: s(t.driftHealMedianMs),
       comparison: `Flux ${s(p.driftHealMedianMs)} (its next Kustomization interval, ${f.interval})`,
       ratio: ratio(t.driftHealMedianMs, p.driftHealMedianMs),
       target: '',
       met: undefined,
-    },
+    }),
     {
       figure: `vs Flux, ${n} objects: resident memory, agent vs controllers`,
       value: mb(t.rssMiB),
