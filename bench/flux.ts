@@ -79,6 +79,19 @@ interface Side {
 }
 
 const RESOURCES = ['deployments', 'services', 'configmaps', 'secrets'];
+
+/**
+ * A request to the agent after a long pause (pushing 10,000 files takes over 10 s) can meet a
+ * keep-alive connection the agent's server is closing ("other side closed"): try once more.
+ */
+async function onceMore<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+    return f();
+  }
+}
 const IDLE_INTERVALS = 3;
 
 const perInterval = (r: Record<string, number>) =>
@@ -269,7 +282,7 @@ export async function measureFlux(opts: {
       side: {
         name: 'tether',
         announce: async () => {
-          const r = await postGithubPush(agent.url, 'github', body, signature);
+          const r = await onceMore(() => postGithubPush(agent.url, 'github', body, signature));
           if (r.status !== 202) throw new Error(`tether webhook: ${r.status} ${await r.text()}`);
         },
         waitApplied: async (sha, timeoutMs) => {
@@ -277,7 +290,7 @@ export async function measureFlux(opts: {
         },
         usage: () => procUsage(agent.pid),
         clientRequests: async () => {
-          const m = samples(await agent.metrics(), 'tether_api_requests_total');
+          const m = samples(await onceMore(() => agent.metrics()), 'tether_api_requests_total');
           const out: Record<string, number> = {};
           for (const [k, v] of Object.entries(m)) {
             const verb = /verb="([^"]*)"/.exec(k)?.[1] ?? '?';
