@@ -318,8 +318,10 @@ export async function measureFlux(opts: {
   log(
     `flux comparison, ${n} objects: Flux source-controller ${fluxVersions.sourceController}, kustomize-controller ${fluxVersions.kustomizeController}`,
   );
-  const peer = await FluxPeer.start(kube, `bf${id}-${n}-flux`);
-  opts.created.push(peer.namespace);
+  const fluxNs = `bf${id}-${n}-flux`;
+  await kube.createNamespaces([fluxNs]);
+  opts.created.push(fluxNs);
+  const peer = await FluxPeer.start(kube, fluxNs);
   let flux: SideFigures;
   try {
     await peer.track(name, url, 'apps', interval);

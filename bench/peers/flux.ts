@@ -62,7 +62,7 @@ export class FluxPeer {
     this.dir = mkdtempSync(join(tmpdir(), 'tether-bench-flux-'));
   }
 
-  /** Builds both controllers (cached), installs their CRDs, creates `namespace`, starts them. */
+  /** Builds both controllers (cached), installs their CRDs, starts them; Flux's objects go in `namespace` (existing). */
   static async start(kube: Kube, namespace: string): Promise<FluxPeer> {
     const source = await ensureTool('flux-source-controller');
     const kustomize = await ensureTool('flux-kustomize-controller');
@@ -83,7 +83,6 @@ export class FluxPeer {
       ]),
       'Flux CRDs established',
     );
-    await kube.createNamespaces([namespace]);
     const peer = new FluxPeer(kube, namespace);
     const storagePort = await freePort();
     mkdirSync(join(peer.dir, 'storage'));
