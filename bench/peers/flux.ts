@@ -244,19 +244,30 @@ spec:
     return performance.now() - t0;
   }
 
-  /** Deletes the Kustomization and GitRepository (objects stay: prune is off) and waits for their finalizers. */
-  async untrack(name: string): Promise<void> {
+  /**
+   * Deletes the Kustomization and GitRepository (objects stay: prune is off). Their finalizers
+   * wait for the run in progress (minutes at 10,000 objects): past `waitMs` they are dropped,
+   * which is all that finalizer would do with prune off.
+   */
+  async untrack(name: string, waitMs = 60_000): Promise<void> {
     for (const path of [
       `/apis/kustomize.toolkit.fluxcd.io/v1/namespaces/${this.namespace}/kustomizations/${name}`,
       `/apis/source.toolkit.fluxcd.io/v1/namespaces/${this.namespace}/gitrepositories/${name}`,
     ]) {
       await this.kube.req('DELETE', path);
-      await waitFor(
-        async () => (await this.kube.req('GET', path)).status === 404,
-        60_000,
-        `${path} gone`,
-        200,
-      );
+      const gone = async () => (await this.kube.req('GET', path)).status === 404;
+      try {
+        await waitFor(gone, waitMs, `${path} gone`, 200);
+      } catch {
+        log(`flux: ${path} still finalizing after ${waitMs / 1000} s: dropping its finalizers`);
+        await this.kube.req(
+          'PATCH',
+          path,
+          '{"metadata":{"finalizers":null}}',
+          'application/merge-patch+json',
+        );
+        await waitFor(gone, 30_000, `${path} gone`, 200);
+      }
     }
   }
 
