@@ -191,7 +191,7 @@ try {
     log('startup: tether --help vs kubectl version --client');
     results.startup = measureStartup();
     log('startup: tether sync vs kubectl apply --server-side, 20 objects');
-    results.smallSync = await measureSmallSync({ kube, server, id, created });
+    results.smallSync = await measureSmallSync({ kube, server, id, created, runs: quick ? 3 : 5 });
   }
   if (!skip.has('git')) {
     log(`git: generating ${gitSize.files} files x ${gitSize.commits} commits`);
