@@ -182,9 +182,9 @@ export class Kube {
 
   /**
    * Deletes the benchmark's objects, then the namespaces (without waiting for the namespace
-   * controller to finish).
+   * controller to finish) unless `keepNamespaces`.
    */
-  async deleteNamespaces(names: string[]): Promise<void> {
+  async deleteNamespaces(names: string[], opts: { keepNamespaces?: boolean } = {}): Promise<void> {
     const collections = [
       '/apis/apps/v1/namespaces/NS/deployments',
       '/api/v1/namespaces/NS/services',
@@ -202,7 +202,7 @@ export class Kube {
             for (const i of items) await this.req('DELETE', `${c.replace('NS', ns)}/${i.metadata.name}`);
           } else await this.req('DELETE', c.replace('NS', ns));
         }
-        await this.req('DELETE', `/api/v1/namespaces/${ns}`);
+        if (!opts.keepNamespaces) await this.req('DELETE', `/api/v1/namespaces/${ns}`);
       }),
     );
   }
@@ -269,6 +269,8 @@ export interface BenchAgent {
 export async function startAgent(opts: {
   dir: string;
   apps: string;
+  /** More top-level config lines (webhooks), before `apps:`. */
+  extra?: string;
   nodeArgs?: string[];
   logLevel?: string;
   /** /readyz waits for the first reconcile of every app: minutes at 10,000 objects. */
@@ -279,6 +281,7 @@ export async function startAgent(opts: {
   const a = await launchAgent({
     dir: opts.dir,
     apps: opts.apps,
+    extra: opts.extra,
     logLevel: opts.logLevel,
     nodeArgs: [...extra, ...(opts.nodeArgs ?? [])],
     cwd: opts.dir,

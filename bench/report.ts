@@ -2,14 +2,15 @@
  * Machine facts, the results file, and the Markdown table: every figure beside its
  * comparison from the same run, the ratio, and the DESIGN.md target marked met or missed.
  */
-import { cpus, hostname, totalmem } from 'node:os';
+import { cpus, hostname, loadavg, totalmem } from 'node:os';
 import type { ApplyFigures } from './apply.ts';
 import type { DriftFigures } from './drift.ts';
+import type { FluxFigures } from './flux.ts';
 import type { GitFigures } from './git-fetch.ts';
 import type { MemoryFigures } from './memory.ts';
 import { sh, type Kube } from './lib.ts';
 import type { NoopFigures } from './noop.ts';
-import type { StartupFigures } from './startup.ts';
+import type { SmallSyncFigures, StartupFigures } from './startup.ts';
 
 export interface Results {
   date: string;
@@ -23,6 +24,8 @@ export interface Results {
   git?: GitFigures;
   memory?: MemoryFigures;
   startup?: StartupFigures;
+  smallSync?: SmallSyncFigures;
+  flux?: FluxFigures[];
   durationS?: number;
 }
 
@@ -39,6 +42,10 @@ export async function machineFacts(kube: Kube): Promise<Record<string, string | 
     kubectl: first((await sh('kubectl', ['version', '--client'])).out),
     kubeApiserver: version.gitVersion,
     kernel: first((await sh('uname', ['-sr'])).out),
+    // The machine is shared: its load (1, 5, 15 min) says how much else ran beside the bench.
+    loadAverageAtStart: loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' '),
   };
 }
 
@@ -49,7 +56,8 @@ export function resultsName(r: Results): string {
     .slice(0, 20)
     .replace(/-+$/, '');
   const custom = r.sizes.join(',') !== (r.quick ? '200,2000' : '200,2000,10000');
-  return `${r.date}-${r.machine.cores}c${Math.round(Number(r.machine.memoryGiB))}g-${host}${r.quick ? '-quick' : ''}${custom ? `-n${r.sizes.join('-')}` : ''}.json`;
+  const peer = r.flux?.length ? `-flux${r.flux.map((f) => f.objects).join('-')}` : '';
+  return `${r.date}-${r.machine.cores}c${Math.round(Number(r.machine.memoryGiB))}g-${host}${r.quick ? '-quick' : ''}${custom ? `-n${r.sizes.join('-')}` : ''}${peer}.json`;
 }
 
 const s = (ms: number) =>
@@ -84,6 +92,18 @@ export function rows(r: Results): Row[] {
       met: ratio <= 3,
     });
   }
+  if (r.smallSync) {
+    const m = r.smallSync;
+    out.push({
+      figure: `Small repository: tether sync of ${m.objects} objects (median of ${m.runs})`,
+      value: s(m.tetherSyncMedianMs),
+      comparison: `kubectl apply --server-side ${s(m.kubectlApplyMedianMs)}`,
+      ratio: x(m.tetherSyncMedianMs / m.kubectlApplyMedianMs),
+      target: '',
+      met: undefined,
+    });
+  }
+  for (const f of r.flux ?? []) out.push(...fluxRows(f));
   for (const a of r.apply) {
     const t = a.objects === 2000;
     if (a.tetherSyncError) {
@@ -248,12 +268,100 @@ export function rows(r: Results): Row[] {
   return out;
 }
 
+const verbs = (v: Record<string, number>) =>
+  Object.entries(v)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ') || 'none';
+
+/** Tether beside Flux: value Tether, comparison Flux, ratio Tether / Flux. */
+function fluxRows(f: FluxFigures): Row[] {
+  const t = f.tether;
+  const p = f.flux;
+  const n = f.objects;
+  const ratio = (a: number, b: number) => (b > 0 ? x(a / b) : '');
+  const at2000 = n === 2000;
+  const timed = (row: Row): Row[] =>
+    f.trials > 0
+      ? [row]
+      : [{ ...row, value: 'not measured (--peer-trials 0)', comparison: '', ratio: '', met: undefined }];
+  return [
+    {
+      figure: `vs Flux, ${n} objects: first apply, commit pushed to every object applied`,
+      value: s(t.firstApplyMs),
+      comparison: `Flux ${s(p.firstApplyMs)}`,
+      ratio: ratio(t.firstApplyMs, p.firstApplyMs),
+      target: at2000 ? '≤ 0.25x Flux' : '',
+      met: at2000 ? t.firstApplyMs <= p.firstApplyMs / 4 : undefined,
+    },
+    ...timed({
+      figure: `vs Flux, ${n} objects: one-object change, push to applied, webhook (median of ${f.trials})`,
+      value: s(t.webhookMedianMs),
+      comparison: `Flux (requestedAt annotation) ${s(p.webhookMedianMs)}`,
+      ratio: ratio(t.webhookMedianMs, p.webhookMedianMs),
+      target: '',
+      met: undefined,
+    }),
+    ...timed({
+      figure: `vs Flux, ${n} objects: one-object change, push to applied, polling every ${f.interval} (median of ${f.trials})`,
+      value: s(t.pollMedianMs),
+      comparison: `Flux ${s(p.pollMedianMs)}`,
+      ratio: ratio(t.pollMedianMs, p.pollMedianMs),
+      target: '',
+      met: undefined,
+    }),
+    {
+      figure: `vs Flux, ${n} objects: API requests per no-change interval (${f.interval}), each side's own client counters`,
+      value: `${t.idle.clientRequestsPerIntervalTotal} (${verbs(t.idle.clientRequestsPerInterval)})`,
+      comparison: `Flux ${p.idle.clientRequestsPerIntervalTotal} (${verbs(p.idle.clientRequestsPerInterval)})`,
+      ratio: ratio(t.idle.clientRequestsPerIntervalTotal, p.idle.clientRequestsPerIntervalTotal),
+      target: at2000 ? '0 writes, 0 dry-runs' : '',
+      met: at2000
+        ? Object.keys(t.idle.clientRequestsPerInterval).every((k) => /^(get|list|watch)$/i.test(k))
+        : undefined,
+    },
+    {
+      figure: `vs Flux, ${n} objects: apiserver_request_total per no-change interval, 4 resources (shared server)`,
+      value: `${t.idle.apiServerRequestsPerIntervalTotal} (${verbs(t.idle.apiServerRequestsPerInterval)})`,
+      comparison: `Flux ${p.idle.apiServerRequestsPerIntervalTotal} (${verbs(p.idle.apiServerRequestsPerInterval)}); neither running ${f.baselineApiServerRequestsPerIntervalTotal} (${verbs(f.baselineApiServerRequestsPerInterval)})`,
+      ratio: '',
+      target: '',
+      met: undefined,
+    },
+    {
+      figure: `vs Flux, ${n} objects: CPU per no-change interval (${f.interval})`,
+      value: `${t.idle.cpuMsPerInterval.toFixed(0)} ms`,
+      comparison: `Flux ${p.idle.cpuMsPerInterval.toFixed(0)} ms (both controllers)`,
+      ratio: ratio(t.idle.cpuMsPerInterval, p.idle.cpuMsPerInterval),
+      target: '',
+      met: undefined,
+    },
+    ...timed({
+      figure: `vs Flux, ${n} objects: drift, kubectl scale to healed (median of ${f.trials})`,
+      value: s(t.driftHealMedianMs),
+      comparison: `Flux ${s(p.driftHealMedianMs)} (its next Kustomization interval, ${f.interval})`,
+      ratio: ratio(t.driftHealMedianMs, p.driftHealMedianMs),
+      target: '',
+      met: undefined,
+    }),
+    {
+      figure: `vs Flux, ${n} objects: resident memory, agent vs controllers`,
+      value: mb(t.rssMiB),
+      comparison: `Flux ${mb(p.rssMiB)} (${Object.entries(p.rssEachMiB ?? {})
+        .map(([k, v]) => `${k} ${mb(v)}`)
+        .join(', ')})`,
+      ratio: ratio(t.rssMiB, p.rssMiB),
+      target: n === 10000 ? '< 200 MB' : '',
+      met: n === 10000 ? t.rssMiB * 1.048576 < 200 : undefined,
+    },
+  ];
+}
+
 export function markdown(r: Results): string {
   const m = r.machine;
   const lines = [
     `### Tether benchmark, ${r.date}${r.quick ? ' (quick mode)' : ''}`,
     '',
-    `${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB; Node ${m.node}, ${m.git}, kubectl ${m.kubectl}, kube-apiserver ${m.kubeApiserver}.`,
+    `${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB; Node ${m.node}, ${m.git}, kubectl ${m.kubectl}, kube-apiserver ${m.kubeApiserver}; load average ${m.loadAverageAtStart} at the start, ${m.loadAverageAtEnd ?? '?'} at the end${m.fluxSourceController ? `; Flux source-controller ${m.fluxSourceController}, kustomize-controller ${m.fluxKustomizeController}` : ''}.`,
     '',
     '| Figure | Value | Comparison (same run) | Ratio | Target | Met |',
     '|---|---|---|---|---|---|',

@@ -8,27 +8,32 @@
  *   npm run bench -- --out /tmp/results    # results directory (default bench/results)
  *   npm run bench -- --cpu-prof DIR        # run the no-op agents under node --cpu-prof, profiles in DIR
  *   npm run bench -- --heap-snapshot DIR   # a V8 heap snapshot of the 10,000-object agent, in DIR
+ *   npm run bench -- --peer flux           # also Flux (source- and kustomize-controller) side by side, per size
  *
  * Per size: first apply (tether sync vs kubectl apply --server-side vs a raw PATCH loop, each
  * on fresh namespaces), then an agent tracking the tether-applied objects for the no-op
  * tick and memory figures, and kubectl diff --server-side on the same objects. Drift latency
  * runs on the 2,000-object set (or the size nearest to it; the smallest in --quick). At
  * 10,000 or more, memory is measured with one agent tracking apps of 5,000 objects each. Git runs on its own generated
- * repository. Namespaces are unique per run and deleted at the end.
+ * repository. Namespaces are unique per run and deleted at the end. With --peer flux, Flux's
+ * controllers are built (cached) and, per size of --peer-sizes (default: the run's sizes from
+ * 2,000 up), measured beside a Tether agent on the same objects and repository (bench/flux.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GitServer } from '../test/support/git-server.ts';
 import { up } from '../tools/controlplane/run.ts';
 import { measureApply } from './apply.ts';
 import { measureDrift } from './drift.ts';
+import { measureFlux } from './flux.ts';
 import { measureGit } from './git-fetch.ts';
 import { Kube, log, runId } from './lib.ts';
 import { measureMemory } from './memory.ts';
 import { measureNoop } from './noop.ts';
-import { measureStartup } from './startup.ts';
+import { measureSmallSync, measureStartup } from './startup.ts';
 import { machineFacts, markdown, resultsName, type Results } from './report.ts';
 
 const { values } = parseArgs({
@@ -40,13 +45,17 @@ const { values } = parseArgs({
     'drift-trials': { type: 'string' },
     'cpu-prof': { type: 'string' },
     'heap-snapshot': { type: 'string' },
+    peer: { type: 'string' },
+    'peer-sizes': { type: 'string' },
+    'peer-trials': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (values.help) {
   process.stdout.write(
-    'usage: npm run bench -- [--quick] [--sizes 200,2000,10000] [--out DIR] [--skip compare,noop,diff,drift,memory,git,startup] [--drift-trials N] [--cpu-prof DIR] [--heap-snapshot DIR]\n' +
-      '  --skip compare: no kubectl apply / raw PATCH loop comparisons (tether sync still sets up); diff: no kubectl diff\n',
+    'usage: npm run bench -- [--quick] [--sizes 200,2000,10000] [--out DIR] [--skip compare,noop,diff,drift,memory,git,startup] [--drift-trials N] [--cpu-prof DIR] [--heap-snapshot DIR] [--peer flux [--peer-sizes 2000,10000] [--peer-trials 3]]\n' +
+      '  --skip compare: no kubectl apply / raw PATCH loop comparisons (tether sync still sets up); diff: no kubectl diff\n' +
+      '  --peer flux: build Flux (source-controller, kustomize-controller) and measure it beside Tether\n',
   );
   process.exit(0);
 }
@@ -57,6 +66,13 @@ const sizes = (values.sizes ?? (quick ? '200,1000' : '200,2000,10000'))
 if (sizes.some((n) => !Number.isInteger(n) || n < 10))
   throw new Error(`--sizes: whole numbers of at least 10`);
 const skip = new Set(values.skip.split(',').filter(Boolean));
+if (values.peer !== undefined && values.peer !== 'flux') throw new Error(`--peer: only "flux" is known`);
+const peerSizes = !values.peer
+  ? []
+  : values['peer-sizes']
+    ? values['peer-sizes'].split(',').map((v) => Number(v.trim()))
+    : sizes.filter((n) => n >= 2000);
+if (values.peer && peerSizes.length === 0) peerSizes.push(Math.max(...sizes));
 const driftTrials = Number(values['drift-trials'] ?? (quick ? 10 : 20));
 const gitSize = quick ? { files: 1000, commits: 200 } : { files: 5000, commits: 1000 };
 const noopTicks = quick ? 5 : 10;
@@ -151,9 +167,31 @@ try {
       ...(values['heap-snapshot'] ? { heapSnapshotDir: resolve(values['heap-snapshot']) } : {}),
     });
   }
+  for (const n of peerSizes) {
+    results.flux ??= [];
+    const prof = values['cpu-prof'];
+    const f = await measureFlux({
+      kube,
+      server,
+      n,
+      id,
+      created,
+      ...(values['peer-trials'] ? { trials: Number(values['peer-trials']) } : {}),
+      ...(prof ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${resolve(prof)}`] } : {}),
+    });
+    results.flux.push(f);
+    results.machine.fluxSourceController = f.versions.sourceController;
+    results.machine.fluxKustomizeController = f.versions.kustomizeController;
+  }
+  if (peerSizes.length)
+    results.notes.push(
+      "Flux: source-controller and kustomize-controller built from the Go module proxy (tools/flux-*), run out of cluster with the admin kubeconfig, leader election off, artifact storage on loopback. Webhook for Flux = the reconcile.fluxcd.io/requestedAt annotation on the GitRepository (what `flux reconcile source git` and notification-controller's Receiver do; notification-controller is not run). Both sides use the same interval (Flux: GitRepository and Kustomization spec.interval; Flux heals drift at the Kustomization's next interval). The sides run one after the other on the same objects (deleted in between) and the same repository.",
+    );
   if (!skip.has('startup')) {
     log('startup: tether --help vs kubectl version --client');
     results.startup = measureStartup();
+    log('startup: tether sync vs kubectl apply --server-side, 20 objects');
+    results.smallSync = await measureSmallSync({ kube, server, id, created, runs: quick ? 3 : 5 });
   }
   if (!skip.has('git')) {
     log(`git: generating ${gitSize.files} files x ${gitSize.commits} commits`);
@@ -166,6 +204,9 @@ try {
 }
 
 results.durationS = Math.round((performance.now() - started) / 1000);
+results.machine.loadAverageAtEnd = loadavg()
+  .map((l) => l.toFixed(1))
+  .join(' ');
 mkdirSync(outDir, { recursive: true });
 const file = join(outDir, resultsName(results));
 writeFileSync(file, JSON.stringify(results, null, 2) + '\n');

@@ -88,6 +88,27 @@ export async function evaluate(
   return { planned, info, live, ...result };
 }
 
+/**
+ * After `planned`'s own object (nothing stripped) was applied, its evaluation against the
+ * object the API server answered is known without a dry-run: server-side apply of the same
+ * object by the same manager changes nothing. Without this, the first reconcile after every
+ * apply dry-ran each written object again (2,000 dry-runs in the tick after a first apply of
+ * 2,000 objects), since their resourceVersion changed.
+ */
+export function rememberApplied(
+  cache: DryRunCache | undefined,
+  planned: PlannedObject,
+  applied: KubeObject,
+): void {
+  cache?.set(DryRunCache.key(planned.digest, applied), {
+    dryRun: undefined,
+    same: true,
+    drift: [],
+    conflicts: [],
+    ignored: [],
+  });
+}
+
 /** The object to apply: Git's object without ignored fields and, unless forced, conflicting ones. */
 export function objectToApply(e: Evaluation, forceConflicts: boolean): Record<string, unknown> {
   const strip = [...e.ignored, ...(forceConflicts ? [] : e.conflicts.map((c) => parsePath(c.path)))];

@@ -33,7 +33,7 @@ import {
   type ObjectError,
 } from './errors.ts';
 import { waitHealthy } from './wait.ts';
-import { objectToApply, sameAsLive } from './evaluate.ts';
+import { objectToApply, rememberApplied, sameAsLive } from './evaluate.ts';
 import { findOrphans, keptReason, type Orphan } from './orphans.ts';
 import { failpoint } from '../util/failpoint.ts';
 import { CREATE_ONLY_REASON, IGNORED_REASON, type ApplyStatus, type ObjectResult } from './outcome.ts';
@@ -181,7 +181,8 @@ async function writeOne(input: Run, { planned: p, c }: Checked): Promise<ApplyRe
     const result = { ...base, conflicts: e.conflicts, ...(note ? { message: note } : {}) };
     if (same) return { ...result, status: conflict ? 'conflict' : 'unchanged' };
     await input.keeper.beforeWrite();
-    await applyObject(input.client, e.info, object, { force: true });
+    const applied = await applyObject(input.client, e.info, object, { force: true });
+    if (object === p.object) rememberApplied(input.dryRuns, p, applied);
     failpoint('after-apply-object');
     return { ...result, status: conflict ? 'conflict' : e.live ? 'configured' : 'created', fields };
   } catch (err) {

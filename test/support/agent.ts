@@ -192,3 +192,21 @@ export async function waitFor<T>(
     await sleep(everyMs);
   }
 }
+
+/** POSTs a GitHub push event `body` to the agent's webhook `hook`, with this X-Hub-Signature-256. */
+export function postGithubPush(
+  agentUrl: string,
+  hook: string,
+  body: string,
+  signature: string,
+): Promise<Response> {
+  return fetch(`${agentUrl}/webhook/${hook}`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/json',
+      'X-GitHub-Event': 'push',
+      'X-Hub-Signature-256': signature,
+    },
+    body,
+  });
+}

@@ -18,6 +18,9 @@ export const HELM_VERSION = 'v4.3.1';
 export const KUSTOMIZE_VERSION = 'v5.8.2';
 /** Simulated nodes and pod lifecycle for the local control plane (tools/kwok/go.mod). */
 export const KWOK_VERSION = 'v0.8.0';
+/** Flux, the peer of `npm run bench -- --peer flux` (tools/flux-*: why these versions). */
+export const FLUX_SOURCE_CONTROLLER_VERSION = 'v1.9.6';
+export const FLUX_KUSTOMIZE_CONTROLLER_VERSION = 'v1.9.4';
 
 export interface Binaries {
   kubeApiserver: string;
@@ -35,7 +38,15 @@ export class ControlPlaneBuildError extends Error {}
 
 interface Component {
   name:
-    'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kwok' | 'helm' | 'kustomize';
+    | 'etcd'
+    | 'kube-apiserver'
+    | 'kube-controller-manager'
+    | 'kube-scheduler'
+    | 'kwok'
+    | 'helm'
+    | 'kustomize'
+    | 'flux-source-controller'
+    | 'flux-kustomize-controller';
   version: string;
   envVar: string;
   moduleDir: string;
@@ -115,6 +126,23 @@ const components: Component[] = [
     moduleDir: join(repoRoot, 'tools', 'image'),
     pkg: 'sigs.k8s.io/kustomize/kustomize/v5',
     ldflags: `-s -w -X sigs.k8s.io/kustomize/api/provenance.version=${KUSTOMIZE_VERSION}`,
+  },
+  {
+    // Flux's controllers, built only for the benchmark's peer (`--peer flux`).
+    name: 'flux-source-controller',
+    version: FLUX_SOURCE_CONTROLLER_VERSION,
+    envVar: 'TETHER_FLUX_SOURCE_CONTROLLER',
+    moduleDir: join(repoRoot, 'tools', 'flux-source-controller'),
+    pkg: 'github.com/fluxcd/source-controller',
+    ldflags: '-s -w',
+  },
+  {
+    name: 'flux-kustomize-controller',
+    version: FLUX_KUSTOMIZE_CONTROLLER_VERSION,
+    envVar: 'TETHER_FLUX_KUSTOMIZE_CONTROLLER',
+    moduleDir: join(repoRoot, 'tools', 'flux-kustomize-controller'),
+    pkg: 'github.com/fluxcd/kustomize-controller',
+    ldflags: '-s -w',
   },
 ];
 
