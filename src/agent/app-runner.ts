@@ -42,7 +42,7 @@ import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import { healthEvent, type HealthMemory } from './health-decisions.ts';
 import { summarize as summarizeHealth, type HealthStatus } from '../health/index.ts';
-import { readHealth } from '../sync/wait.ts';
+import { readHealth, unhealthyObjects, type UnhealthyObject } from '../sync/wait.ts';
 import { maskError, type Masker } from '../manifests/index.ts';
 import type { Notifications, NotifierStatus } from '../notify/dispatcher.ts';
 import { healthMessage, reconcileEvent } from '../notify/events.ts';
@@ -71,14 +71,7 @@ export interface AppStatus {
   /** kstatus health of the commit in force, from the watch cache; null before the first reconcile. */
   health: HealthStatus | null;
   /** Objects that are not Current (at most 20), with why. */
-  unhealthy: {
-    kind: string;
-    namespace: string;
-    name: string;
-    status: HealthStatus;
-    reason?: string;
-    message: string;
-  }[];
+  unhealthy: UnhealthyObject[];
   /** Each notifier's last outcome, last error and since when it fails. */
   notifications: NotifierStatus[];
 }
@@ -516,18 +509,7 @@ export class AppRunner {
       status,
       objects.map((o) => o.health.status),
     );
-    const unhealthy = objects.filter((o) => o.health.status !== 'Current');
-    Object.assign(this.st, {
-      health: status,
-      unhealthy: unhealthy.slice(0, 20).map((o) => ({
-        kind: o.id.kind,
-        namespace: o.id.namespace,
-        name: o.id.name,
-        status: o.health.status,
-        ...(o.health.reason ? { reason: o.health.reason } : {}),
-        message: o.health.message,
-      })),
-    });
+    Object.assign(this.st, { health: status, unhealthy: unhealthyObjects(objects).slice(0, 20) });
     if (app.mode !== 'apply' || this.st.lastAppliedCommit !== current.commit.sha) return;
     const { memory, event } = healthEvent(this.healthMemory, current.commit.sha, status, Date.now());
     this.healthMemory = memory;

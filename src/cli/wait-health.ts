@@ -6,7 +6,7 @@ import type { ApplyStatus, ObjectResult } from '../sync/outcome.ts';
 import type { Connection } from '../sync/pipeline.ts';
 import type { PlannedObject } from '../sync/plan.ts';
 import { resolvedId } from '../sync/classify.ts';
-import { waitHealthy, type WaitResult } from '../sync/wait.ts';
+import { unhealthyObjects, waitHealthy, type WaitResult } from '../sync/wait.ts';
 import { objectKey } from '../manifests/identity.ts';
 
 /** The objects the apply left in the cluster: what `--wait` waits for. */
@@ -72,16 +72,7 @@ export function healthRecord(app: App, commit: AuditInput['commit'], w: WaitResu
         status: w.status,
         timedOut: w.timedOut,
         seconds: Math.round(w.elapsedMs) / 1000,
-        objects: w.objects
-          .filter((o) => o.health.status !== 'Current')
-          .map((o) => ({
-            kind: o.id.kind,
-            namespace: o.id.namespace,
-            name: o.id.name,
-            status: o.health.status,
-            ...(o.health.reason ? { reason: o.health.reason } : {}),
-            message: o.health.message,
-          })),
+        objects: unhealthyObjects(w.objects),
       },
     },
   };

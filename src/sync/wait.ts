@@ -19,6 +19,30 @@ export interface ObjectHealth {
   health: Health;
 }
 
+/** An object that is not Current, as /status and the audit log name it. */
+export interface UnhealthyObject {
+  kind: string;
+  namespace: string;
+  name: string;
+  status: HealthStatus;
+  reason?: string;
+  message: string;
+}
+
+/** The objects of `objects` that are not Current, with why. */
+export function unhealthyObjects(objects: readonly ObjectHealth[]): UnhealthyObject[] {
+  return objects
+    .filter((o) => o.health.status !== 'Current')
+    .map((o) => ({
+      kind: o.id.kind,
+      namespace: o.id.namespace,
+      name: o.id.name,
+      status: o.health.status,
+      ...(o.health.reason ? { reason: o.health.reason } : {}),
+      message: o.health.message,
+    }));
+}
+
 export interface WaitResult {
   objects: ObjectHealth[];
   /** The app's health: Current when every object is. */

@@ -9,9 +9,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createNamespace, kubectl, tether } from '../../support/cluster.ts';
+import { kubectl } from '../../support/cluster.ts';
 import { configMap, deployment, toYaml } from '../../support/objects.ts';
-import { gitServerSuite } from '../../support/suite.ts';
+import { gitServerSuite, syncedApp } from '../../support/suite.ts';
 
 const suite = gitServerSuite();
 let workDir: string;
@@ -21,32 +21,13 @@ beforeAll(() => {
 
 async function app(name: string, files: Record<string, string>) {
   suite.git().createRepo(name).commit(files, 'app');
-  const ns = await createNamespace('wait');
-  suite.cleanups.push(ns.cleanup);
-  const audit = join(workDir, `${name}.jsonl`);
-  const run = (...extra: string[]) =>
-    tether(
-      [
-        'sync',
-        '--repo',
-        suite.git().url(name),
-        '--path',
-        'app',
-        '-n',
-        ns.name,
-        '--audit-log',
-        audit,
-        ...extra,
-      ],
-      {},
-      workDir,
-    );
+  const { ns, audit, run } = await syncedApp(suite, { repo: name, path: 'app', workDir, prefix: 'wait' });
   const records = () =>
     readFileSync(audit, 'utf8')
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { result: string; details?: { health?: Record<string, unknown> } });
-  return { ns: ns.name, run, records };
+  return { ns, run, records };
 }
 
 describe('tether sync --wait', () => {

@@ -7,9 +7,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createNamespace, kubectl, tether } from '../../support/cluster.ts';
+import { kubectl } from '../../support/cluster.ts';
 import { configMap, deployment, toYaml } from '../../support/objects.ts';
-import { gitServerSuite } from '../../support/suite.ts';
+import { gitServerSuite, syncedApp } from '../../support/suite.ts';
 
 const suite = gitServerSuite();
 let workDir: string;
@@ -21,27 +21,11 @@ const wave = (n: number) => ({ 'tether.dev/sync-wave': String(n) });
 
 async function sync(name: string, files: Record<string, string>, ...extra: string[]) {
   suite.git().createRepo(name).commit(files, 'waves');
-  const ns = await createNamespace('waves');
-  suite.cleanups.push(ns.cleanup);
-  const r = await tether(
-    [
-      'sync',
-      '--repo',
-      suite.git().url(name),
-      '--path',
-      'app',
-      '-n',
-      ns.name,
-      '--audit-log',
-      join(workDir, `${name}.jsonl`),
-      ...extra,
-    ],
-    {},
-    workDir,
-  );
+  const { ns, run } = await syncedApp(suite, { repo: name, path: 'app', workDir, prefix: 'waves' });
+  const r = await run(...extra);
   const has = async (kind: string, n: string) =>
-    (await kubectl(['-n', ns.name, 'get', kind, n, '--ignore-not-found', '-o', 'name'])) !== '';
-  return { r, ns: ns.name, has };
+    (await kubectl(['-n', ns, 'get', kind, n, '--ignore-not-found', '-o', 'name'])) !== '';
+  return { r, ns, has };
 }
 
 describe('sync waves wait for health', () => {

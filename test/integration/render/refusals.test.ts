@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureHelm, ensureKustomize } from '../../../tools/controlplane/build.ts';
 import { createNamespace, kubectl, tether } from '../../support/cluster.ts';
-import { gitServerSuite } from '../../support/suite.ts';
+import { gitServerSuite, syncedApp } from '../../support/suite.ts';
 
 const suite = gitServerSuite();
 let workDir: string;
@@ -45,25 +45,9 @@ async function attempt(files: Record<string, string>, path: string, extra: strin
   const name = `hostile-${Math.random().toString(36).slice(2, 8)}`;
   const repo = suite.git().createRepo(name);
   const sha = repo.commit(files, 'hostile');
-  const ns = await createNamespace('hostile');
-  suite.cleanups.push(ns.cleanup);
-  const result = await tether(
-    [
-      'sync',
-      '--repo',
-      suite.git().url(name),
-      '--path',
-      path,
-      '-n',
-      ns.name,
-      '--audit-log',
-      join(workDir, `${name}.jsonl`),
-      ...extra,
-    ],
-    env,
-    workDir,
-  );
-  const written = await kubectl(['-n', ns.name, 'get', 'configmaps,deployments,services', '-o', 'name']);
+  const { ns, run } = await syncedApp(suite, { repo: name, path, workDir, prefix: 'hostile', env });
+  const result = await run(...extra);
+  const written = await kubectl(['-n', ns, 'get', 'configmaps,deployments,services', '-o', 'name']);
   return {
     ...result,
     sha: sha.slice(0, 7),
@@ -142,26 +126,11 @@ describe('renderers refuse what leaves the repository', () => {
     repo.git(['add', '-A']);
     repo.git(['commit', '-qm', 'link out']);
     repo.git(['push', '-q', 'origin', 'HEAD:refs/heads/main']);
-    const ns = await createNamespace('hostile');
-    suite.cleanups.push(ns.cleanup);
-    const r = await tether(
-      [
-        'sync',
-        '--repo',
-        suite.git().url(name),
-        '--path',
-        'app',
-        '-n',
-        ns.name,
-        '--audit-log',
-        join(workDir, `${name}.jsonl`),
-      ],
-      env,
-      workDir,
-    );
+    const { ns, run } = await syncedApp(suite, { repo: name, path: 'app', workDir, prefix: 'hostile', env });
+    const r = await run();
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/app\/linked .*symlink to absolute path .* refused/);
-    expect(await kubectl(['-n', ns.name, 'get', 'configmap', 'ok', '--ignore-not-found'])).toBe('');
+    expect(await kubectl(['-n', ns, 'get', 'configmap', 'ok', '--ignore-not-found'])).toBe('');
   });
 
   it('a chart dependency that is not vendored is named; a chart is never read as plain manifests', async () => {
