@@ -3,33 +3,36 @@
  * cache per destination cluster; one runner per app; one HTTP server for metrics, health,
  * status and webhooks; optional leader election so only one replica reconciles.
  */
-import { hostname } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AuditLog } from '../audit/index.ts';
 import type { KubeClient } from '../cluster/client.ts';
 import { parseListen, type TetherConfig } from '../config/index.ts';
 import { redactUrl } from '../errors.ts';
-import { appFromConfig } from '../sync/app.ts';
-import { AppRunner } from './app-runner.ts';
+import { AppSecrets } from '../apps/secrets.ts';
+import { AppResources } from './app-resources.ts';
+import { AppSet } from './app-set.ts';
+import { ConfigReloader } from './config-reload.ts';
 import { AuditSink } from './audit-sink.ts';
 import { Destinations } from './destinations.ts';
 import { LeaderElector } from './leader.ts';
 import type { Logger } from './logger.ts';
 import { Metrics } from './metrics.ts';
-import { Notifications } from '../notify/dispatcher.ts';
 import { startServer } from './server.ts';
 import { createWebhookHandler, loadWebhookEndpoints } from './webhook.ts';
 
 /** The webhook endpoint: verified pushes trigger the apps whose repository and ref they name. */
-async function webhookFor(config: TetherConfig, trigger: (apps: string[]) => void, log: Logger) {
+async function webhookFor(config: TetherConfig, apps: AppSet, log: Logger) {
   return createWebhookHandler({
     webhooks: await loadWebhookEndpoints(config.webhooks),
     apps: () =>
-      config.apps.map((a) => ({
-        name: a.name,
-        repo: a.source.repo,
-        ...(a.source.ref ? { ref: a.source.ref } : {}),
+      apps.runners().map((r) => ({
+        name: r.name,
+        repo: r.app.source.repo,
+        ...(r.app.source.ref ? { ref: r.app.source.ref } : {}),
       })),
-    trigger,
+    trigger: (names) => names.forEach((n) => apps.get(n)?.trigger('webhook')),
     log: (level, msg, fields) => log[level]({ ...fields, component: 'webhook' }, msg),
   });
 }
@@ -71,29 +74,38 @@ export interface AgentOptions {
 
 export class Agent {
   readonly port: number;
-  private readonly runners: AppRunner[];
+  private readonly apps: AppSet;
+  private readonly resources: AppResources | undefined;
+  private readonly reloader: ConfigReloader | undefined;
   private readonly destinations: Destinations;
   private readonly elector: LeaderElector | undefined;
   private readonly audit: AuditLog;
   private readonly closeServer: () => Promise<void>;
   private readonly log: Logger;
+  private readonly secretsDir: string | undefined;
 
   private constructor(parts: {
     port: number;
-    runners: AppRunner[];
+    apps: AppSet;
+    resources: AppResources | undefined;
+    reloader: ConfigReloader | undefined;
     destinations: Destinations;
     elector: LeaderElector | undefined;
     audit: AuditLog;
     closeServer: () => Promise<void>;
     log: Logger;
+    secretsDir: string | undefined;
   }) {
     this.port = parts.port;
-    this.runners = parts.runners;
+    this.apps = parts.apps;
+    this.resources = parts.resources;
+    this.reloader = parts.reloader;
     this.destinations = parts.destinations;
     this.elector = parts.elector;
     this.audit = parts.audit;
     this.closeServer = parts.closeServer;
     this.log = parts.log;
+    this.secretsDir = parts.secretsDir;
   }
 
   static async start(opts: AgentOptions): Promise<Agent> {
@@ -102,81 +114,103 @@ export class Agent {
     // A full chain check at start-up: a damaged log is found before the agent builds on it.
     const auditLog = await AuditLog.open(config.auditLog, { verifyChain: true });
     const audit = new AuditSink(auditLog, metrics, log);
-    const byApp = new Map<string, AppRunner>();
-    const destinations = new Destinations(log, (app) => byApp.get(app)?.trigger('watch'));
+    // Events reach the app set only after it exists (watches start with the first app).
+    const destinations = new Destinations(log, (app) => appSet.get(app)?.trigger('watch'));
     const identity = opts.identity ?? process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
     let elector: LeaderElector | undefined;
     const mayWrite = () => !elector || elector.isLeader;
     const verifyLease = config.leaderElection.enabled ? () => elector!.verify() : undefined;
+    const appSet = new AppSet({
+      destinations,
+      audit,
+      metrics,
+      log,
+      mayWrite,
+      ...(verifyLease ? { verifyLease } : {}),
+    });
+    await appSet.update(
+      'config',
+      config.apps.map((c) => ({ config: c })),
+    );
 
-    for (const appConfig of config.apps) {
-      const app = await appFromConfig(appConfig);
-      const { conn, tracker } = await destinations.for(app);
-      if (app.mode === 'apply') audit.anchorIn(app.name, { conn, namespace: app.destination.namespace });
-      byApp.set(
-        app.name,
-        new AppRunner({
-          app,
-          conn,
-          tracker,
-          audit,
-          metrics,
-          log,
-          mayWrite,
-          ...(verifyLease ? { verifyLease } : {}),
-          ...(appConfig.notifications.length > 0 && {
-            notifications: new Notifications({
-              app: app.name,
-              configs: appConfig.notifications,
-              metrics,
-              log,
-            }),
-          }),
-        }),
-      );
+    let resources: AppResources | undefined;
+    let secretsDir: string | undefined;
+    if (config.appResources.enabled) {
+      const cluster = await destinations.cluster();
+      secretsDir = await mkdtemp(join(tmpdir(), 'tether-app-secrets-'));
+      resources = new AppResources({
+        client: cluster.conn.client,
+        discovery: cluster.conn.discovery,
+        apps: appSet,
+        audit,
+        secrets: new AppSecrets(secretsDir),
+        log,
+        mayWrite,
+        ...(verifyLease ? { verifyLease } : {}),
+        ...(config.appResources.labelSelector ? { labelSelector: config.appResources.labelSelector } : {}),
+      });
     }
-    const runners = [...byApp.values()];
+    const reloader = config.file
+      ? new ConfigReloader({
+          file: config.file,
+          initial: config,
+          log,
+          apply: async (next) => {
+            await appSet.update(
+              'config',
+              next.apps.map((c) => ({ config: c })),
+            );
+            resources?.resync();
+          },
+        })
+      : undefined;
 
     const listen = parseListen(config.listen)!;
     const { server, port } = await startServer(listen.host, listen.port, {
       metrics,
       ready: () =>
         (elector !== undefined && !elector.isLeader) ||
-        runners.every((r) => r.status().reconciles > 0 || r.status().state === 'suspended'),
+        ((resources?.ready ?? true) &&
+          appSet.runners().every((r) => r.status().reconciles > 0 || r.status().state === 'suspended')),
       status: () => ({
         identity,
         leader: elector ? elector.isLeader : true,
         audit: audit.status(),
-        apps: runners.map((r) => r.status()),
+        ...(reloader ? { config: reloader.status() } : {}),
+        apps: appSet.statuses(),
       }),
       auditLog: auditLog.path,
-      webhook: await webhookFor(
-        config,
-        (names) => names.forEach((n) => byApp.get(n)?.trigger('webhook')),
-        log,
-      ),
+      webhook: await webhookFor(config, appSet, log),
     });
     log.info(
-      { port, apps: runners.length, auditLog: config.auditLog },
+      { port, apps: appSet.runners().length, auditLog: config.auditLog },
       `tether agent listening on ${listen.host}:${port}`,
     );
 
     if (config.leaderElection.enabled) {
-      elector = electorFor(config, destinations.all()[0]!.conn.client, identity, log, () => {
-        for (const r of runners) r.trigger('poll');
+      // The lease lives in the cluster of the first app (or the default kubeconfig's).
+      const cluster = destinations.all()[0] ?? (await destinations.cluster());
+      elector = electorFor(config, cluster.conn.client, identity, log, () => {
+        for (const r of appSet.runners()) r.trigger('poll');
+        resources?.resync();
       });
       elector.start();
-    } else {
-      for (const r of runners) r.start();
     }
+    // A standby's runners only wait for their next interval: reconcile() writes nothing without the lease.
+    appSet.start();
+    await resources?.start();
+    await reloader?.start();
 
     return new Agent({
       port,
-      runners,
+      apps: appSet,
+      resources,
+      reloader,
       destinations,
       elector,
       audit: auditLog,
       log,
+      secretsDir,
       closeServer: () =>
         new Promise<void>((resolve) => {
           server.closeAllConnections();
@@ -187,8 +221,11 @@ export class Agent {
 
   /** Graceful stop (SIGTERM): no new reconciles, finish (bounded) or abandon the one under way, hand the lease over. */
   async stop(graceMs = 20_000): Promise<void> {
-    for (const r of this.runners) r.stop();
-    const idle = Promise.all(this.runners.map((r) => r.idle()));
+    this.reloader?.stop();
+    this.resources?.stop();
+    const runners = this.apps.runners();
+    this.apps.stop();
+    const idle = Promise.all(runners.map((r) => r.idle()));
     const timedOut = await Promise.race([
       idle.then(() => false),
       new Promise<boolean>((r) => setTimeout(() => r(true), graceMs).unref()),
@@ -199,7 +236,7 @@ export class Agent {
       );
     // The last outcomes (a final status) get a few seconds to go out; a dead endpoint does not hold the stop.
     await Promise.race([
-      Promise.all(this.runners.map((r) => r.notificationsIdle())),
+      Promise.all(runners.map((r) => r.notificationsIdle())),
       new Promise((r) => setTimeout(r, NOTIFY_GRACE_MS).unref()),
     ]);
     if (this.elector)
@@ -210,5 +247,6 @@ export class Agent {
     this.destinations.stop();
     await this.closeServer();
     await this.audit.close();
+    if (this.secretsDir) await rm(this.secretsDir, { recursive: true, force: true });
   }
 }

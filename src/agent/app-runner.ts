@@ -184,6 +184,11 @@ export class AppRunner {
     return this.d.app.name;
   }
 
+  /** The app as it runs (its source, for the webhook). */
+  get app(): App {
+    return this.d.app;
+  }
+
   /**
    * The status as /status shows it. While a reconcile waits on the API server for more than
    * HANGING_MS (etcd or the server frozen, a request that will only time out later), the app
@@ -379,6 +384,9 @@ export class AppRunner {
       this.refusedSha = poll.sha;
       this.refusedError = `commit ${shortSha(poll.sha)} refused: ${redactUrl(e.message)}`;
       log.error({ err: redactUrl(e.message) }, 'commit refused; the previous commit stays in force');
+      // Shown at once: the converge of the commit in force that follows keeps saying so.
+      this.st.state = 'error';
+      this.st.lastError = this.refusedError;
       this.notify('failed', poll.sha, 'commit-refused', this.refusedError);
       const refused = await describeCommit(this.d.app, poll.sha);
       await this.d.audit.append({

@@ -28,11 +28,16 @@ export class Destinations {
     this.onChange = onChange;
   }
 
-  async for(app: App): Promise<Destination> {
-    const key = `${app.destination.kubeconfig ?? ''}|${app.destination.context ?? ''}`;
+  for(app: App): Promise<Destination> {
+    return this.cluster(app.destination.kubeconfig, app.destination.context);
+  }
+
+  /** The destination of a kubeconfig and context (unset: $KUBECONFIG, ~/.kube/config or in-cluster). */
+  async cluster(kubeconfig?: string, context?: string): Promise<Destination> {
+    const key = `${kubeconfig ?? ''}|${context ?? ''}`;
     const existing = this.byKey.get(key);
     if (existing) return existing;
-    const base = await connect({ kubeconfig: app.destination.kubeconfig, context: app.destination.context });
+    const base = await connect({ kubeconfig, context });
     const cache = new WatchCache(base.client, {
       labelSelector: MANAGED_SELECTOR,
       onChange: (ev) => {

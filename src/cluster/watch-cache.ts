@@ -102,6 +102,17 @@ export class WatchCache {
     return r?.store.get(info.namespaced ? objectKey(namespace, name) : name);
   }
 
+  /** Every object of a kind in memory (each tracked scope's). */
+  list(info: ResourceInfo): KubeObject[] {
+    const out: KubeObject[] = [];
+    for (const r of this.kinds.get(kindKey(info))?.values() ?? [])
+      for (const key of r.store.keys()) {
+        const obj = r.store.get(key);
+        if (obj) out.push(obj);
+      }
+    return out;
+  }
+
   /** True when get() for this kind and namespace answers from a completed LIST. */
   covers(info: ResourceInfo, namespace: string): boolean {
     return this.reflectorFor(info, namespace) !== undefined;

@@ -26,6 +26,10 @@ export function buildConfig(raw: RawConfig, file: string | undefined, baseDir: s
       ...(w.secretFile !== undefined && { secretFile: at(w.secretFile) }),
       ...(w.secretEnv !== undefined && { secretEnv: w.secretEnv }),
     })),
+    appResources: {
+      enabled: raw.appResources.enabled,
+      ...(raw.appResources.labelSelector !== undefined && { labelSelector: raw.appResources.labelSelector }),
+    },
     apps: raw.apps.map((app) => buildApp(app, baseDir)),
   };
 }

@@ -17,7 +17,21 @@ export function crossChecks(raw: unknown, lineOf: LineOf): PathIssue[] {
   if (!isRecord(raw)) return [];
   const apps = listOfRecords(raw['apps']);
   const webhooks = listOfRecords(raw['webhooks']);
+  const resources = raw['appResources'];
+  const watchesResources = isRecord(resources) && resources['enabled'] === true;
   return [
+    ...(Array.isArray(raw['apps']) && raw['apps'].length === 0 && !watchesResources
+      ? [
+          {
+            path: ['apps'],
+            message:
+              'list at least one app, or set appResources.enabled: true to run the App resources (apps.tether.dev) of the cluster',
+          },
+        ]
+      : []),
+    ...(raw['apps'] === undefined && !watchesResources
+      ? [{ path: [], message: 'missing apps: list at least one app, or set appResources.enabled: true' }]
+      : []),
     ...uniqueNames('apps', 'app', apps, lineOf),
     ...uniqueNames('webhooks', 'webhook', webhooks, lineOf),
     ...webhooks.flatMap(([i, w]) => webhookSecret(i, w)),

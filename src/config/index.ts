@@ -18,3 +18,6 @@ export {
 } from './errors.ts';
 export type { ConfigProblem } from './errors.ts';
 export type * from './types.ts';
+export { checkApp, type AppCheck } from './app.ts';
+export type { PathIssue } from './issues.ts';
+export { formatPath } from './positions.ts';

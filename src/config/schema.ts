@@ -180,13 +180,22 @@ const leaderElection = z.strictObject({
   leaseDurationSeconds: z.int().min(5, { error: 'must be at least 5 (seconds)' }).default(15),
 });
 
+/** App resources (apps.tether.dev) the agent runs beside the config file's apps. */
+const appResources = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** Only Apps with these labels (sharding apps over several agents), e.g. `shard=a`. */
+  labelSelector: nonEmpty().optional(),
+});
+
 export const configSchema = z.strictObject({
   auditLog: nonEmpty().default('.tether/audit.jsonl'),
   listen: listen.default('127.0.0.1:9090'),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
   leaderElection: leaderElection.prefault({}),
   webhooks: z.array(webhook).default([]),
-  apps: z.array(appSchema).min(1, { error: 'list at least one app' }),
+  appResources: appResources.prefault({}),
+  // At least one app, unless App resources are watched (checks.ts).
+  apps: z.array(appSchema).default([]),
 });
 
 export type RawConfig = z.output<typeof configSchema>;

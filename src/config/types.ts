@@ -18,7 +18,14 @@ export interface TetherConfig {
   logLevel: LogLevel;
   leaderElection: LeaderElectionConfig;
   webhooks: WebhookConfig[];
+  appResources: AppResourcesConfig;
   apps: AppConfig[];
+}
+
+/** Whether the agent runs the cluster's App resources (apps.tether.dev), and which. */
+export interface AppResourcesConfig {
+  enabled: boolean;
+  labelSelector?: string;
 }
 
 export interface LeaderElectionConfig {

@@ -26,7 +26,7 @@ export interface KindInfo {
 /** Looks a kind up in discovery; undefined when the cluster does not serve it. */
 export type KindLookup = (group: string, version: string, kind: string) => KindInfo | undefined;
 
-export type Stage = 'definitions' | 'cluster' | 'namespaced';
+export type Stage = 'definitions' | 'apps' | 'cluster' | 'namespaced';
 
 export interface PlannedObject {
   manifest: Manifest;
@@ -67,7 +67,12 @@ export function hookRole(m: Manifest): HookSpec | undefined {
   return isHookKind(m.id.group, m.id.kind) ? spec : undefined;
 }
 
-const STAGE_ORDER: Record<Stage, number> = { definitions: 0, cluster: 1, namespaced: 2 };
+// Tether's own Apps right after the CRDs (app-of-apps): child apps start while the parent's other objects apply.
+const STAGE_ORDER: Record<Stage, number> = { definitions: 0, apps: 1, cluster: 2, namespaced: 3 };
+
+function isTetherApp(m: Manifest): boolean {
+  return m.id.group === 'tether.dev' && m.id.kind === 'App';
+}
 
 function isDefinition(m: Manifest): boolean {
   const { group, kind } = m.id;
@@ -257,7 +262,7 @@ export function planApply(input: PlanInput): PlannedObject[] {
       digest: digestOf(object),
       namespace,
       namespaced,
-      stage: isDefinition(m) ? 'definitions' : namespaced ? 'namespaced' : 'cluster',
+      stage: isDefinition(m) ? 'definitions' : isTetherApp(m) ? 'apps' : namespaced ? 'namespaced' : 'cluster',
       wave,
       definedByCommit: !known,
     });

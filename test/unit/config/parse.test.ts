@@ -38,6 +38,7 @@ describe('parseConfig: valid files', () => {
         { name: 'github', type: 'github', secretFile: at('secrets/github') },
         { name: 'gitlab', type: 'gitlab', secretEnv: 'TETHER_GITLAB_SECRET' },
       ],
+      appResources: { enabled: false },
       apps: [
         {
           name: 'shop',
@@ -107,6 +108,7 @@ describe('parseConfig: valid files', () => {
       },
       webhooks: [],
       // A local repository path is relative to the config file too.
+      appResources: { enabled: false },
       apps: [defaultApp('shop', resolve(fixtures, '../repos/deploy'))],
     });
     expect(config.apps[0]?.source).not.toHaveProperty('ref');
@@ -135,7 +137,7 @@ describe('parseConfig: valid files', () => {
 describe('parseConfig: errors name file:line:column, the key path and what is allowed', () => {
   it('unknown key at the top level, with a suggestion', () => {
     expect(errorLines(`lisen: 127.0.0.1:9090\n${APP}`)).toEqual([
-      'tether.yaml:1:1: lisen: unknown key (did you mean listen?); allowed keys: auditLog, listen, logLevel, leaderElection, webhooks, apps',
+      'tether.yaml:1:1: lisen: unknown key (did you mean listen?); allowed keys: auditLog, listen, logLevel, leaderElection, webhooks, appResources, apps',
     ]);
   });
 
@@ -222,7 +224,7 @@ describe('parseConfig: errors name file:line:column, the key path and what is al
   });
 
   it('missing apps', () => {
-    expect(errorLines('logLevel: info\n')).toEqual(['tether.yaml:1:1: apps: missing required key (a list)']);
+    expect(errorLines('logLevel: info\n')).toEqual(['tether.yaml:1:1: missing apps: list at least one app, or set appResources.enabled: true']);
   });
 
   it('listen without a port', () => {
