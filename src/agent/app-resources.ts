@@ -67,6 +67,10 @@ export class AppResources {
   private readonly problems = new Map<string, AppProblem>();
   /** The reconcile annotation value acted on, by App key. */
   private readonly handled = new Map<string, string>();
+  /** The value whose reconcile has finished (status.lastHandledReconcileAt), by App key. */
+  private readonly done = new Map<string, string>();
+  /** A requested reconcile under way: the value, and the app's reconcile count when it was asked. */
+  private readonly requested = new Map<string, { value: string; before: number }>();
   /** What was written (or read) as each App's status. */
   private readonly written = new Map<string, AppResourceStatus>();
   /** Secrets of each App, by the App's resourceVersion they were read for. */
@@ -185,8 +189,10 @@ export class AppResources {
       const key = resourceKey(r);
       present.add(key);
       if (first && r.status) this.written.set(key, r.status);
-      if (!this.handled.has(key) && r.status?.lastHandledReconcileAt)
+      if (!this.handled.has(key) && r.status?.lastHandledReconcileAt) {
         this.handled.set(key, r.status.lastHandledReconcileAt);
+        this.done.set(key, r.status.lastHandledReconcileAt);
+      }
       if (r.metadata.deletionTimestamp) continue;
       await this.keepFinalizer(r);
       this.problems.delete(key);
@@ -218,6 +224,8 @@ export class AppResources {
       if (!present.has(key)) {
         this.written.delete(key);
         this.handled.delete(key);
+        this.done.delete(key);
+        this.requested.delete(key);
         this.problems.delete(key);
         this.secretsRead.delete(key);
       }
@@ -262,8 +270,13 @@ export class AppResources {
     if (!requested || this.handled.get(key) === requested) return;
     const runner = this.keyOf.get(r.metadata.name) === key ? this.d.apps.get(r.metadata.name) : undefined;
     this.handled.set(key, requested);
-    if (!runner) return;
+    if (!runner) {
+      // Nothing runs (invalid, suspended by a problem): the request is answered by the status as it is.
+      this.done.set(key, requested);
+      return;
+    }
     this.log.info({ app: r.metadata.name, requested }, 'reconcile requested');
+    this.requested.set(key, { value: requested, before: runner.status().reconciles });
     runner.trigger('manual');
   }
 
@@ -368,7 +381,13 @@ export class AppResources {
       const problem = this.problems.get(key);
       const runs = this.keyOf.get(r.metadata.name) === key;
       const app = runs ? this.d.apps.get(r.metadata.name)?.status() : undefined;
-      const handledReconcileAt = this.handled.get(key);
+      // A request is handled once the reconcile it asked for has finished: `tether reconcile` waits for that.
+      const asked = this.requested.get(key);
+      if (asked && app && (app.reconciles > asked.before || app.state === 'suspended')) {
+        this.done.set(key, asked.value);
+        this.requested.delete(key);
+      }
+      const handledReconcileAt = this.done.get(key);
       const status = appResourceStatus({
         resource: r,
         ...(app ? { app } : {}),

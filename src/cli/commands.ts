@@ -14,6 +14,10 @@ export const DESCRIPTIONS = {
   audit: 'list the audit log: what Tether applied, healed, pruned or found, per commit',
   status: "show each app's tracked ref, last seen and applied commit, state, last error and next poll",
   revert: 'write the revert of a commit on top of the tracked branch (and push it), for rollback through Git',
+  get: 'list App resources (apps.tether.dev) with their Ready state, commit and health, from the API server',
+  reconcile: 'reconcile an App resource now (tether reconcile app NAME) and wait for the result',
+  suspend: 'stop reconciling an App resource (spec.suspend: true) until it is resumed',
+  resume: 'reconcile a suspended App resource again (spec.suspend: false)',
   version: "print the client's version and, if the cluster answers, the server's",
   completion: 'print a shell completion script (bash, zsh or fish)',
 } as const;
@@ -29,6 +33,10 @@ export const LOADERS: Record<Exclude<CommandName, 'completion'>, () => Promise<C
   audit: async () => (await import('./audit.ts')).auditCommand(),
   status: async () => (await import('./status.ts')).statusCommand(),
   revert: async () => (await import('./revert.ts')).revertCommand(),
+  get: async () => (await import('./apps.ts')).getCommand(),
+  reconcile: async () => (await import('./apps.ts')).reconcileCommand(),
+  suspend: async () => (await import('./apps.ts')).suspendCommand(),
+  resume: async () => (await import('./apps.ts')).resumeCommand(),
   version: async () => (await import('./version.ts')).versionCommand(),
 };
 

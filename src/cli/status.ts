@@ -1,8 +1,17 @@
-/** `tether status`: what the agent is doing, per app, read from its /status endpoint. */
+/**
+ * `tether status`: what the agent is doing, per app: from its /status endpoint (--url), or
+ * without --url from the App resources' status through the API server (kubectl access is
+ * enough), falling back to a local agent at 127.0.0.1:9090 when the cluster has no Apps.
+ */
 import { Command } from 'commander';
 import { DESCRIPTIONS } from './commands.ts';
 import type { AppStatus } from '../agent/app-runner.ts';
+import { AppCrdMissingError, listApps } from '../apps/api.ts';
+import type { AppResource } from '../apps/resource.ts';
+import { KubeClient } from '../cluster/client.ts';
+import { ApiUnreachableError } from '../cluster/errors.ts';
 import { TetherError } from '../errors.ts';
+import { appsTable } from './apps.ts';
 import { shortSha } from '../util/sha.ts';
 import { outputOption, useColor } from './common.ts';
 import { serialize } from './result-json.ts';
@@ -16,6 +25,57 @@ interface StatusBody {
 
 export class AgentUnreachableError extends TetherError {}
 
+const LOCAL_AGENT = 'http://127.0.0.1:9090';
+
+interface StatusFlags {
+  url?: string;
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
+  output: 'text' | 'json' | 'yaml';
+}
+
+/** The Apps of the cluster, or undefined when it serves none (no CRD, no kubeconfig, unreachable). */
+async function appsFromCluster(flags: StatusFlags): Promise<AppResource[] | undefined> {
+  let client: KubeClient;
+  try {
+    client = await KubeClient.create({
+      ...(flags.kubeconfig !== undefined && { kubeconfig: flags.kubeconfig }),
+      ...(flags.context !== undefined && { context: flags.context }),
+    });
+  } catch (e) {
+    // Named explicitly: a broken kubeconfig is the user's to fix, not a reason to try elsewhere.
+    if (flags.kubeconfig !== undefined || flags.context !== undefined) throw e;
+    return undefined;
+  }
+  try {
+    return await listApps(client, flags.namespace);
+  } catch (e) {
+    if (e instanceof AppCrdMissingError && flags.namespace === undefined) return undefined;
+    if (e instanceof ApiUnreachableError && flags.kubeconfig === undefined && flags.context === undefined)
+      return undefined;
+    throw e;
+  } finally {
+    client.close();
+  }
+}
+
+function printApps(apps: AppResource[], flags: StatusFlags): void {
+  if (flags.output === 'json' || flags.output === 'yaml') {
+    process.stdout.write(serialize({ apiVersion: 'v1', kind: 'List', items: apps }, flags.output));
+    return;
+  }
+  if (apps.length === 0) {
+    process.stderr.write(
+      `No App resources found${flags.namespace ? ` in namespace ${flags.namespace}` : ''}.\n`,
+    );
+    return;
+  }
+  process.stdout.write(
+    appsTable(apps, { allNamespaces: flags.namespace === undefined, wide: true, color: useColor() }),
+  );
+}
+
 const COLORS: Record<string, string> = {
   'in-sync': '\x1b[32m',
   drifted: '\x1b[33m',
@@ -26,14 +86,33 @@ const COLORS: Record<string, string> = {
 export function statusCommand(): Command {
   return new Command('status')
     .description(DESCRIPTIONS.status)
-    .option('--url <url>', 'base URL of the agent', 'http://127.0.0.1:9090')
+    .option('--url <url>', 'base URL of the agent (default: the App resources through the API server)')
+    .option('--kubeconfig <file>', 'kubeconfig file, without --url (default: $KUBECONFIG or ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context to use, without --url')
+    .option(
+      '-n, --namespace <namespace>',
+      'only the Apps of this namespace, without --url (default: every namespace)',
+    )
     .addOption(outputOption(['text', 'json', 'yaml']))
     .addHelpText(
       'after',
-      '\nExamples:\n  tether status\n  tether status --url http://tether.tether-system:9090 -o json',
+      `
+Without --url, the status comes from the App resources (apps.tether.dev) through the API
+server, so kubectl access is enough; when the cluster serves no App CRD (or none is
+reachable), from an agent at ${LOCAL_AGENT}. With --url, from that agent's /status: every
+app it runs, config file and App resources alike, with next poll and notifier failures.
+
+Examples:
+  tether status
+  tether status -n shop
+  tether status --url http://tether.tether-system:9090 -o json`,
     )
-    .action(async (flags: { url: string; output: 'text' | 'json' | 'yaml' }) => {
-      const url = `${flags.url.replace(/\/$/, '')}/status`;
+    .action(async (flags: StatusFlags) => {
+      if (flags.url === undefined) {
+        const fromCluster = await appsFromCluster(flags);
+        if (fromCluster) return printApps(fromCluster, flags);
+      }
+      const url = `${(flags.url ?? LOCAL_AGENT).replace(/\/$/, '')}/status`;
       let body: StatusBody;
       try {
         const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
