@@ -15,6 +15,7 @@ export const DESCRIPTIONS = {
   status: "show each app's tracked ref, last seen and applied commit, state, last error and next poll",
   revert: 'write the revert of a commit on top of the tracked branch (and push it), for rollback through Git',
   version: "print the client's version and, if the cluster answers, the server's",
+  'install-crds': "install the CustomResourceDefinition of Tether's App resource (apps.tether.dev)",
   completion: 'print a shell completion script (bash, zsh or fish)',
 } as const;
 
@@ -30,6 +31,7 @@ export const LOADERS: Record<Exclude<CommandName, 'completion'>, () => Promise<C
   status: async () => (await import('./status.ts')).statusCommand(),
   revert: async () => (await import('./revert.ts')).revertCommand(),
   version: async () => (await import('./version.ts')).versionCommand(),
+  'install-crds': async () => (await import('./install-crds.ts')).installCrdsCommand(),
 };
 
 export function isCommandName(name: string | undefined): name is CommandName {
