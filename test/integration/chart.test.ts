@@ -936,45 +936,29 @@ describe('charts/tether on the real API server, as its ServiceAccount', () => {
     expect(await can('create', 'leases.coordination.k8s.io', '-n', shopNs.name)).toBe('no');
     expect(await can('delete', 'leases.coordination.k8s.io/tether', '-n', release.name)).toBe('no');
     // App resources: read and watched everywhere, their status written; Secrets only by name.
-    expect(await can('watch', 'apps.tether.dev', '--all-namespaces')).toBe('yes');
-    expect(await can('patch', 'apps.tether.dev', '--subresource=status', '-n', otherNs.name)).toBe('yes');
-    expect(await can('create', 'apps.tether.dev', '-n', otherNs.name)).toBe('no');
-    expect(await can('delete', 'apps.tether.dev', '-n', otherNs.name)).toBe('no');
-    expect(await can('get', 'secrets/any', '-n', otherNs.name)).toBe('yes');
-    expect(await can('watch', 'secrets', '-n', otherNs.name)).toBe('no');
     // Impersonation: exactly the listed ServiceAccount, in its namespace.
-    expect(await can('impersonate', 'serviceaccounts/deployer', '-n', shopNs.name)).toBe('yes');
-    expect(await can('impersonate', 'serviceaccounts/default', '-n', shopNs.name)).toBe('no');
-    expect(await can('impersonate', 'serviceaccounts/deployer', '-n', otherNs.name)).toBe('no');
-    expect(await can('impersonate', 'users')).toBe('no');
-    expect(await can('impersonate', 'groups')).toBe('no');
+    const appRights: [string[], 'yes' | 'no'][] = [
+      [['watch', 'apps.tether.dev', '--all-namespaces'], 'yes'],
+      [['patch', 'apps.tether.dev', '--subresource=status', '-n', otherNs.name], 'yes'],
+      [['create', 'apps.tether.dev', '-n', otherNs.name], 'no'],
+      [['delete', 'apps.tether.dev', '-n', otherNs.name], 'no'],
+      [['get', 'secrets/any', '-n', otherNs.name], 'yes'],
+      [['watch', 'secrets', '-n', otherNs.name], 'no'],
+      [['impersonate', 'serviceaccounts/deployer', '-n', shopNs.name], 'yes'],
+      [['impersonate', 'serviceaccounts/default', '-n', shopNs.name], 'no'],
+      [['impersonate', 'serviceaccounts/deployer', '-n', otherNs.name], 'no'],
+      [['impersonate', 'users'], 'no'],
+      [['impersonate', 'groups'], 'no'],
+    ];
+    for (const [args, want] of appRights) expect(await can(...args), args.join(' ')).toBe(want);
     // ...and the API server lets the agent act as it, with the ServiceAccount's own rights.
-    const as = (sa: string, ns: string) => ['--as', `system:serviceaccount:${ns}:${sa}`];
-    const acting = await kubectlAs(saKubeconfig, [
-      ...as('deployer', shopNs.name),
-      'auth',
-      'whoami',
-      '-o',
-      'jsonpath={.status.userInfo.username}',
-    ]);
+    const as = (sa: string, ...args: string[]) =>
+      kubectlAs(saKubeconfig, ['--as', `system:serviceaccount:${shopNs.name}:${sa}`, ...args]);
+    const acting = await as('deployer', 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}');
     expect(acting.stdout, acting.stderr).toBe(`system:serviceaccount:${shopNs.name}:deployer`);
-    const deployerCan = await kubectlAs(saKubeconfig, [
-      ...as('deployer', shopNs.name),
-      'auth',
-      'can-i',
-      'create',
-      'configmaps',
-      '-n',
-      shopNs.name,
-    ]);
+    const deployerCan = await as('deployer', 'auth', 'can-i', 'create', 'configmaps', '-n', shopNs.name);
     expect(deployerCan.stdout.trim()).toBe('no');
-    const other = await kubectlAs(saKubeconfig, [
-      ...as('default', shopNs.name),
-      'get',
-      'configmaps',
-      '-n',
-      shopNs.name,
-    ]);
+    const other = await as('default', 'get', 'configmaps', '-n', shopNs.name);
     expect(other.code).not.toBe(0);
     expect(other.stderr).toMatch(/cannot impersonate resource "serviceaccounts"/);
   });
