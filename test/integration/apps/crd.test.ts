@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { KubeClient } from '../../../src/cluster/client.ts';
+import { installCrd } from '../../../src/cluster/crds.ts';
 import {
   createNamespace,
   impersonatingKubeconfig,
@@ -88,6 +90,36 @@ describe('the App CRD on a real API server', () => {
     expect(await kubectl(['api-resources', '--api-group=tether.dev', '--no-headers'])).toMatch(
       /^apps\s+tether\.dev\/v1alpha1\s+true\s+App\n$/,
     );
+  });
+
+  it('says created for a CRD the cluster does not have yet (a dry run: nothing is stored)', async () => {
+    const group = `t${Date.now().toString(36)}.crd-test.example.com`;
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: `widgets.${group}` },
+      spec: {
+        group,
+        scope: 'Namespaced',
+        names: { kind: 'Widget', plural: 'widgets' },
+        versions: [
+          {
+            name: 'v1',
+            served: true,
+            storage: true,
+            schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+          },
+        ],
+      },
+    };
+    const client = await KubeClient.create({ kubeconfig: kubeconfig() });
+    try {
+      expect(await installCrd(client, crd, { dryRun: true, timeoutMs: 10_000 })).toBe('created');
+    } finally {
+      client.close();
+    }
+    const left = await kubectlResult(['get', 'crd', crd.metadata.name]);
+    expect(left.code).not.toBe(0);
   });
 
   it('--print writes the chart file, which kubectl apply takes', async () => {
