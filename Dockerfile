@@ -71,6 +71,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY bin ./bin
 COPY tools/source-stamp.js ./tools/
+# The App CRD that `tether install-crds` applies, read from the package as the chart ships it.
+COPY charts/tether/crds ./charts/tether/crds
 # Without src/ next to it, bin/tether.js runs dist/ as built.
 COPY --from=build /app/dist ./dist
 ENV TETHER_CACHE_DIR=/var/cache/tether \

@@ -19,6 +19,7 @@ export const DESCRIPTIONS = {
   suspend: 'stop reconciling an App resource (spec.suspend: true) until it is resumed',
   resume: 'reconcile a suspended App resource again (spec.suspend: false)',
   version: "print the client's version and, if the cluster answers, the server's",
+  'install-crds': "install the CustomResourceDefinition of Tether's App resource (apps.tether.dev)",
   completion: 'print a shell completion script (bash, zsh or fish)',
 } as const;
 
@@ -38,6 +39,7 @@ export const LOADERS: Record<Exclude<CommandName, 'completion'>, () => Promise<C
   suspend: async () => (await import('./apps.ts')).suspendCommand(),
   resume: async () => (await import('./apps.ts')).resumeCommand(),
   version: async () => (await import('./version.ts')).versionCommand(),
+  'install-crds': async () => (await import('./install-crds.ts')).installCrdsCommand(),
 };
 
 export function isCommandName(name: string | undefined): name is CommandName {

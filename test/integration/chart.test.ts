@@ -13,10 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { parseConfig } from '../../src/config/index.ts';
 import { ensureHelm } from '../../tools/controlplane/build.ts';
+import { agentKnowsAppResources, forThisAgent } from '../support/agent-config.ts';
 import { createNamespace, kubeconfig, kubectl, kubectlJson, repoRoot, tether } from '../support/cluster.ts';
 import { GitServer, type Repo } from '../support/git-server.ts';
 
 const chartDir = join(repoRoot, 'charts', 'tether');
+const crdFile = join(chartDir, 'crds', 'apps.tether.dev.yaml');
 const fixtures = join(repoRoot, 'test', 'integration', 'chart');
 const creds = { username: 'tether-bot', password: 'chart-Pa55word' };
 
@@ -225,6 +227,7 @@ describe('charts/tether rendered by helm', () => {
   it('grants the default kinds only in the app namespaces, with no ClusterRole and no wildcard', async () => {
     const { objects } = await renderOk([
       {
+        appResources: { enabled: false },
         apps: [app('shop', 'shop', { destination: { namespace: 'shop', allowedNamespaces: ['shop-jobs'] } })],
       },
     ]);
@@ -288,8 +291,7 @@ describe('charts/tether rendered by helm', () => {
 
   it('adds a ClusterRole only for the cluster-scoped kinds listed, and per-app custom resources to that app only', async () => {
     const { objects } = await renderOk([join(fixtures, 'values-full.yaml')]);
-    const cr = find<RoleObject>(objects, 'ClusterRole');
-    expect(cr.metadata.name).toBe('tether-system-tether');
+    const cr = find<RoleObject>(objects, 'ClusterRole', 'tether-system-tether');
     expect(cr.rules).toEqual([
       {
         apiGroups: [''],
@@ -298,7 +300,11 @@ describe('charts/tether rendered by helm', () => {
         verbs: ['get', 'list', 'watch', 'patch'],
       },
     ]);
-    const crb = find<K8sObject & { subjects: unknown[] }>(objects, 'ClusterRoleBinding');
+    const crb = find<K8sObject & { subjects: unknown[] }>(
+      objects,
+      'ClusterRoleBinding',
+      'tether-system-tether',
+    );
     expect(crb.subjects).toEqual([{ kind: 'ServiceAccount', name: 'tether', namespace: 'tether-system' }]);
     const backups = (r: RoleObject) => r.rules.some((rule) => rule.resources.includes('backups'));
     expect(backups(find<RoleObject>(objects, 'Role', 'tether-app-shop', 'shop'))).toBe(true);
@@ -354,7 +360,7 @@ describe('charts/tether rendered by helm', () => {
   it('renders the agent config that Tether itself accepts, with Secret files instead of secrets', async () => {
     const { text, objects } = await renderOk([join(fixtures, 'values-full.yaml')]);
     const yamlText = configOf(objects);
-    const config = parseConfig(yamlText, '/etc/tether/tether.yaml');
+    const config = parseConfig(forThisAgent(yamlText), '/etc/tether/tether.yaml');
     expect(config.listen).toBe('0.0.0.0:9090');
     expect(config.auditLog).toBe('/var/lib/tether/audit.jsonl');
     expect(config.logLevel).toBe('debug');
@@ -422,7 +428,7 @@ describe('charts/tether rendered by helm', () => {
       },
     ]);
     // Chart-only keys never reach the agent, and no Secret object is rendered.
-    expect(yamlText).not.toMatch(/credentialsSecret|caSecret|sshSecret|KeysSecret|rbac/);
+    expect(yamlText).not.toMatch(/credentialsSecret|caSecret|sshSecret|KeysSecret|rbac|serviceAccounts/);
     expect(ofKind(objects, 'Secret')).toEqual([]);
     expect(text).not.toContain('kind: Secret\n');
 
@@ -538,9 +544,22 @@ describe('charts/tether rendered by helm', () => {
       message: /at '': additional properties 'replicas' not allowed/,
     },
     {
-      what: 'no apps',
-      values: {},
-      message: /at '\/apps': minItems: got 0, want 1/,
+      what: 'no apps without App resources',
+      values: { appResources: { enabled: false } },
+      message: /apps: set at least one app to sync .*or appResources\.enabled=true/,
+    },
+    {
+      what: 'ServiceAccounts to impersonate without App resources',
+      values: {
+        appResources: { enabled: false, serviceAccounts: [{ namespace: 'team-a', name: 'deployer' }] },
+        apps: [app('shop', 'shop')],
+      },
+      message: /appResources\.serviceAccounts is set but appResources\.enabled is false/,
+    },
+    {
+      what: 'a ServiceAccount without a namespace',
+      values: { appResources: { serviceAccounts: [{ name: 'deployer' }] } },
+      message: /at '\/appResources\/serviceAccounts\/0': missing property 'namespace'/,
     },
     {
       what: 'an app without a destination namespace',
@@ -606,21 +625,109 @@ describe('charts/tether rendered by helm', () => {
     expect(r.result.stderr.split('\n').length).toBeLessThan(15);
   });
 
-  it("fails with the chart's default values with a message that says to set apps, even without the schema", async () => {
-    // The agent refuses a config without apps, so an install without them cannot work.
-    const r = await helm(['template', 'tether', chartDir]);
+  it("renders with the chart's default values (apps come from App resources), and without App resources needs apps, even without the schema", async () => {
+    const defaults = await renderOk([]);
+    expect(parse(configOf(defaults.objects))).toMatchObject({ appResources: { enabled: true }, apps: [] });
+    // The agent refuses a config with nothing to sync, so an install without either cannot work.
+    const off = valuesFile({ appResources: { enabled: false } });
+    const r = await helm(['template', 'tether', chartDir, '-f', off]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(
       /apps: set at least one app to sync \(name, source\.repo, destination\.namespace/,
     );
     expect(r.stderr.split('\n').length).toBeLessThan(10);
     // Skipping the schema reaches the chart's own check, which says the same.
-    const skipped = await helm(['template', 'tether', chartDir, '--skip-schema-validation']);
+    const skipped = await helm(['template', 'tether', chartDir, '-f', off, '--skip-schema-validation']);
     expect(skipped.code).not.toBe(0);
-    expect(skipped.stderr).toMatch(/apps is empty: set apps to at least one app to sync/);
+    expect(skipped.stderr).toMatch(
+      /apps is empty and appResources\.enabled is false: set apps to at least one app/,
+    );
     expect(skipped.stdout).toBe('');
     // One app is enough to render.
-    await renderOk([{ apps: [app('shop', 'shop')] }]);
+    await renderOk([{ appResources: { enabled: false }, apps: [app('shop', 'shop')] }]);
+  });
+
+  it('grants Apps cluster-wide, and impersonation of exactly the listed ServiceAccounts in their namespaces', async () => {
+    const { objects } = await renderOk([join(fixtures, 'values-full.yaml')]);
+    const cr = find<RoleObject>(objects, 'ClusterRole', 'tether-system-tether-app-resources');
+    expect(cr.rules).toEqual([
+      { apiGroups: ['tether.dev'], resources: ['apps'], verbs: ['get', 'list', 'watch', 'patch', 'update'] },
+      { apiGroups: ['tether.dev'], resources: ['apps/status'], verbs: ['patch', 'update'] },
+      { apiGroups: ['tether.dev'], resources: ['apps/finalizers'], verbs: ['update'] },
+      { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
+    ]);
+    const crb = find<K8sObject & { subjects: unknown[]; roleRef: unknown }>(
+      objects,
+      'ClusterRoleBinding',
+      'tether-system-tether-app-resources',
+    );
+    expect(crb.roleRef).toEqual({
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'ClusterRole',
+      name: 'tether-system-tether-app-resources',
+    });
+    expect(crb.subjects).toEqual([{ kind: 'ServiceAccount', name: 'tether', namespace: 'tether-system' }]);
+
+    // One Role per namespace of the list, naming exactly its ServiceAccounts.
+    const impersonating = [
+      ...ofKind<RoleObject>(objects, 'Role'),
+      ...ofKind<RoleObject>(objects, 'ClusterRole'),
+    ]
+      .filter((r) => r.rules.some((rule) => rule.verbs.includes('impersonate')))
+      .map((r) => ({ at: `${r.metadata.namespace ?? ''}/${r.metadata.name}`, rules: r.rules }));
+    const rule = (names: string[]) => [
+      { apiGroups: [''], resources: ['serviceaccounts'], resourceNames: names, verbs: ['impersonate'] },
+    ];
+    expect(impersonating).toEqual([
+      { at: 'billing/tether-impersonate', rules: rule(['deployer']) },
+      { at: 'shop/tether-impersonate', rules: rule(['deployer', 'migrator']) },
+    ]);
+    for (const ns of ['billing', 'shop']) {
+      const rb = find<K8sObject & { subjects: unknown[]; roleRef: { kind: string; name: string } }>(
+        objects,
+        'RoleBinding',
+        'tether-impersonate',
+        ns,
+      );
+      expect(rb.roleRef).toMatchObject({ kind: 'Role', name: 'tether-impersonate' });
+      expect(rb.subjects).toEqual([{ kind: 'ServiceAccount', name: 'tether', namespace: 'tether-system' }]);
+    }
+
+    // The agent's config: appResources with its selector; the ServiceAccounts stay in RBAC.
+    expect((parse(configOf(objects)) as Record<string, unknown>).appResources).toEqual({
+      enabled: true,
+      labelSelector: 'tether.dev/shard=a',
+    });
+
+    // Switched off: no App rights, no impersonation, and the config says so.
+    const off = await renderOk([{ appResources: { enabled: false }, apps: [app('shop', 'shop')] }]);
+    expect(ofKind(off.objects, 'ClusterRole')).toEqual([]);
+    expect(ofKind(off.objects, 'ClusterRoleBinding')).toEqual([]);
+    expect(allVerbsResources(ofKind<RoleObject>(off.objects, 'Role'))).not.toContain('impersonate');
+    expect((parse(configOf(off.objects)) as Record<string, unknown>).appResources).toEqual({
+      enabled: false,
+    });
+  });
+
+  it('ships the CRD that tether install-crds prints, and helm installs it from crds/', async () => {
+    const file = readFileSync(crdFile, 'utf8');
+    const shown = await helm(['show', 'crds', chartDir]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(parse(shown.stdout)).toEqual(parse(file));
+    const printed = await tether(['install-crds', '--print']);
+    expect(printed.code, printed.stderr).toBe(0);
+    expect(printed.stdout).toBe(file);
+    const withCrds = await renderOk([]);
+    expect(ofKind(withCrds.objects, 'CustomResourceDefinition')).toEqual([]);
+    const included = await helm(['template', 'tether', chartDir, '--include-crds']);
+    expect(included.code, included.stderr).toBe(0);
+    const crds = parseAllDocuments(included.stdout)
+      .map((d) => d.toJS() as K8sObject | null)
+      .filter((o): o is K8sObject => o?.kind === 'CustomResourceDefinition');
+    expect(crds).toEqual([parse(file)]);
+    // The example App of the chart's README is an App of this CRD.
+    const example = parse(readFileSync(join(chartDir, 'examples', 'app.yaml'), 'utf8')) as K8sObject;
+    expect([example.apiVersion, example.kind]).toEqual(['tether.dev/v1alpha1', 'App']);
   });
 });
 
@@ -697,6 +804,12 @@ describe('charts/tether on the real API server, as its ServiceAccount', () => {
           },
         ],
       },
+      // App resources: only those labelled for this test (the cluster is shared), and one
+      // ServiceAccount they may have the agent act as.
+      appResources: {
+        labelSelector: `tether.dev/chart-test=${release.name}`,
+        serviceAccounts: [{ namespace: shopNs.name, name: 'deployer' }],
+      },
       replicaCount: 2,
       persistence: { enabled: true, accessModes: ['ReadWriteMany'] },
       serviceMonitor: { enabled: true },
@@ -738,6 +851,10 @@ describe('charts/tether on the real API server, as its ServiceAccount', () => {
         '--timeout=60s',
       ]);
     }
+    // What helm installs from the chart's crds/ before the templates.
+    const crds = await tether(['install-crds']);
+    expect(crds.code, crds.stderr).toBe(0);
+    await kubectl(['-n', shopNs.name, 'create', 'serviceaccount', 'deployer']);
     await kubectl([
       'create',
       'secret',
@@ -818,6 +935,32 @@ describe('charts/tether on the real API server, as its ServiceAccount', () => {
     expect(await can('create', 'leases.coordination.k8s.io', '-n', release.name)).toBe('yes');
     expect(await can('create', 'leases.coordination.k8s.io', '-n', shopNs.name)).toBe('no');
     expect(await can('delete', 'leases.coordination.k8s.io/tether', '-n', release.name)).toBe('no');
+    // App resources: read and watched everywhere, their status written; Secrets only by name.
+    // Impersonation: exactly the listed ServiceAccount, in its namespace.
+    const appRights: [string[], 'yes' | 'no'][] = [
+      [['watch', 'apps.tether.dev', '--all-namespaces'], 'yes'],
+      [['patch', 'apps.tether.dev', '--subresource=status', '-n', otherNs.name], 'yes'],
+      [['create', 'apps.tether.dev', '-n', otherNs.name], 'no'],
+      [['delete', 'apps.tether.dev', '-n', otherNs.name], 'no'],
+      [['get', 'secrets/any', '-n', otherNs.name], 'yes'],
+      [['watch', 'secrets', '-n', otherNs.name], 'no'],
+      [['impersonate', 'serviceaccounts/deployer', '-n', shopNs.name], 'yes'],
+      [['impersonate', 'serviceaccounts/default', '-n', shopNs.name], 'no'],
+      [['impersonate', 'serviceaccounts/deployer', '-n', otherNs.name], 'no'],
+      [['impersonate', 'users'], 'no'],
+      [['impersonate', 'groups'], 'no'],
+    ];
+    for (const [args, want] of appRights) expect(await can(...args), args.join(' ')).toBe(want);
+    // ...and the API server lets the agent act as it, with the ServiceAccount's own rights.
+    const as = (sa: string, ...args: string[]) =>
+      kubectlAs(saKubeconfig, ['--as', `system:serviceaccount:${shopNs.name}:${sa}`, ...args]);
+    const acting = await as('deployer', 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}');
+    expect(acting.stdout, acting.stderr).toBe(`system:serviceaccount:${shopNs.name}:deployer`);
+    const deployerCan = await as('deployer', 'auth', 'can-i', 'create', 'configmaps', '-n', shopNs.name);
+    expect(deployerCan.stdout.trim()).toBe('no');
+    const other = await as('default', 'get', 'configmaps', '-n', shopNs.name);
+    expect(other.code).not.toBe(0);
+    expect(other.stderr).toMatch(/cannot impersonate resource "serviceaccounts"/);
   });
 
   it('holds and renews the Lease as the ServiceAccount, and cannot take one elsewhere', async () => {
@@ -934,6 +1077,7 @@ describe('charts/tether on the real API server, as its ServiceAccount', () => {
     delete config.listen;
     delete config.auditLog;
     delete config.logLevel;
+    if (!agentKnowsAppResources) delete config.appResources;
     const { startAgent, waitFor } = await import('../support/agent.ts');
     const appsYaml = stringify(config.apps).replace(/^/gm, '  ');
     const extra = stringify({ ...config, apps: undefined }).replace(/^apps:.*\n?/m, '');

@@ -5,7 +5,7 @@
  * Also `tether version`, `--version` and bare `tether` run from the clone.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,6 +76,19 @@ describe('npm install -g of the packed tarball', () => {
     const v = installed(['version'], { KUBECONFIG: kubeconfig() });
     expect(v.status).toBe(0);
     expect(v.stdout).toMatch(/^Client Version: v0\.1\.0\nServer Version: v1\.\d+\.\d+/);
+  });
+
+  it('ships the App CRD: install-crds prints the chart file and applies it (server dry run)', () => {
+    const printed = installed(['install-crds', '--print']);
+    expect(printed.stderr).toBe('');
+    expect(printed.stdout).toBe(
+      readFileSync(join(repoRoot, 'charts', 'tether', 'crds', 'apps.tether.dev.yaml'), 'utf8'),
+    );
+    const dry = installed(['install-crds', '--dry-run'], { KUBECONFIG: kubeconfig() });
+    expect(dry.stderr).toBe('');
+    expect(dry.stdout).toMatch(
+      /^customresourcedefinition\.apiextensions\.k8s\.io\/apps\.tether\.dev (created|configured|unchanged) \(server dry run\)\n$/,
+    );
   });
 
   it('ships compiled JavaScript only: no src/, no test/, no devDependencies', () => {

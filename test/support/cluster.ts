@@ -23,6 +23,13 @@ export async function kubectl(args: string[], input?: string): Promise<string> {
   return (await child).stdout;
 }
 
+/** kubectl as a user runs it, never throwing: the exit code and both outputs, for refusals. */
+export function kubectlResult(args: string[], input?: string, file = kubeconfig()): Promise<ProcessResult> {
+  const child = spawn('kubectl', ['--kubeconfig', file, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.end(input ?? '');
+  return collect(child);
+}
+
 export async function kubectlJson<T = Record<string, unknown>>(args: string[]): Promise<T> {
   return JSON.parse(await kubectl([...args, '-o', 'json', '--show-managed-fields'])) as T;
 }

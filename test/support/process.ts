@@ -1,6 +1,6 @@
 /** A child process's exit code and output, collected whole (no vitest import: bench may use it). */
 import type { ChildProcessByStdio } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 export interface ProcessResult {
   code: number;
@@ -9,7 +9,9 @@ export interface ProcessResult {
 }
 
 /** Resolves when the child closes; never rejects on a non-zero exit (the caller asserts it). */
-export function collect(child: ChildProcessByStdio<null, Readable, Readable>): Promise<ProcessResult> {
+export function collect(
+  child: ChildProcessByStdio<Writable | null, Readable, Readable>,
+): Promise<ProcessResult> {
   return new Promise((res, rej) => {
     let stdout = '';
     let stderr = '';

@@ -57,8 +57,11 @@ Checks that span several values, with messages that name the value and the fix; 
 checks each value on its own (values.schema.json).
 */}}
 {{- define "tether.validate" -}}
-{{- if not .Values.apps }}
-{{- fail "apps is empty: set apps to at least one app to sync (name, source.repo, destination.namespace; see the chart's values.yaml and README.md). The agent refuses a config without apps." }}
+{{- if and (not .Values.apps) (not .Values.appResources.enabled) }}
+{{- fail "apps is empty and appResources.enabled is false: set apps to at least one app to sync (name, source.repo, destination.namespace; see the chart's values.yaml and README.md), or appResources.enabled=true to declare apps as App resources. The agent refuses a config with nothing to sync." }}
+{{- end }}
+{{- if and .Values.appResources.serviceAccounts (not .Values.appResources.enabled) }}
+{{- fail "appResources.serviceAccounts is set but appResources.enabled is false: only App resources impersonate ServiceAccounts. Set appResources.enabled=true, or remove appResources.serviceAccounts." }}
 {{- end }}
 {{- if and (gt (int .Values.replicaCount) 1) (not .Values.leaderElection.enabled) }}
 {{- fail (printf "replicaCount is %d but leaderElection.enabled is false: replicas would reconcile the same apps at once. Set leaderElection.enabled=true, or replicaCount=1." (int .Values.replicaCount)) }}
@@ -111,8 +114,8 @@ checks each value on its own (values.schema.json).
 {{- end }}
 
 {{/*
-The agent's config file (see DESIGN.md "Config file"): the values' apps with the chart-only
-keys (credentialsSecret, caSecret, sshSecret, *KeysSecret, notifications[].secret, rbac) replaced by the paths of the mounted
+The agent's config file (see DESIGN.md "Config file"): appResources (enabled, labelSelector),
+and the values' apps with the chart-only keys (credentialsSecret, caSecret, sshSecret, *KeysSecret, notifications[].secret, rbac) replaced by the paths of the mounted
 Secret files.
 */}}
 {{- define "tether.config" -}}
@@ -170,6 +173,10 @@ Secret files.
 {{- end }}
 {{- $le := dict "enabled" .Values.leaderElection.enabled "namespace" .Release.Namespace "leaseName" (include "tether.leaseName" .) "leaseDurationSeconds" (int .Values.leaderElection.leaseDurationSeconds) }}
 {{- $auditLog := "/var/lib/tether/audit.jsonl" }}
-{{- $config := dict "auditLog" $auditLog "listen" (printf "0.0.0.0:%d" (int .Values.port)) "logLevel" .Values.logLevel "leaderElection" $le "webhooks" $hooks "apps" $apps }}
+{{- $appResources := dict "enabled" .Values.appResources.enabled }}
+{{- if and .Values.appResources.enabled .Values.appResources.labelSelector }}
+{{- $_ := set $appResources "labelSelector" .Values.appResources.labelSelector }}
+{{- end }}
+{{- $config := dict "auditLog" $auditLog "listen" (printf "0.0.0.0:%d" (int .Values.port)) "logLevel" .Values.logLevel "leaderElection" $le "webhooks" $hooks "appResources" $appResources "apps" $apps }}
 {{- toYaml $config }}
 {{- end }}
