@@ -18,10 +18,11 @@ import type { Discovery } from '../cluster/discovery.ts';
 import { ApiStatusError } from '../cluster/errors.ts';
 import { WatchCache } from '../cluster/watch-cache.ts';
 import { redactUrl } from '../errors.ts';
-import { appFromConfig } from '../sync/app.ts';
+import type { AppConfig } from '../config/index.ts';
 import {
   APP_GROUP,
   APP_INFO,
+  APP_RESOURCE,
   APP_KIND,
   APP_VERSION,
   PRUNE_FINALIZER,
@@ -34,7 +35,7 @@ import type { AppSecrets } from '../apps/secrets.ts';
 import { SecretReadError, type MaterializedSecrets } from '../apps/secrets.ts';
 import { appResourceStatus, statusChanged, type AppProblem } from '../apps/status.ts';
 import { appConfigOf } from '../apps/to-config.ts';
-import type { AppDefinition, AppSet } from './app-set.ts';
+import { appOf, type AppDefinition, type AppSet } from './app-set.ts';
 import type { AuditSink } from './audit-sink.ts';
 import type { Logger } from './logger.ts';
 import { pruneApp } from './prune-app.ts';
@@ -247,12 +248,7 @@ export class AppResources {
       this.problems.set(key, { reason: 'InvalidSpec', message: checked.problems.join('; ') });
       return undefined;
     }
-    const sa = r.spec?.serviceAccountName;
-    return {
-      config: checked.app,
-      ...(sa ? { serviceAccount: { namespace: r.metadata.namespace, name: sa } } : {}),
-      extra: secrets.versions,
-    };
+    return { ...definitionOf(r, checked.app), extra: secrets.versions };
   }
 
   private async secretsOf(r: AppResource, key: string): Promise<MaterializedSecrets> {
@@ -334,15 +330,12 @@ export class AppResources {
           'deleted App has an invalid spec; its objects are left in place',
         );
       } else {
-        const app = await appFromConfig({
+        const def = definitionOf(r, {
           ...checked.app,
           source: { ...checked.app.source, verify: { mode: 'off' } },
         });
-        const sa = r.spec?.serviceAccountName;
-        const { conn } = await this.d.apps.connectionFor(app, {
-          config: checked.app,
-          ...(sa ? { serviceAccount: { namespace: r.metadata.namespace, name: sa } } : {}),
-        });
+        const app = await appOf(def);
+        const { conn } = await this.d.apps.connectionFor(app, def);
         const result = await pruneApp({
           app,
           conn,
@@ -417,6 +410,16 @@ export class AppResources {
       }
     }
   }
+}
+
+/** What an App runs as: its ServiceAccount, and the App itself as the source its objects record. */
+function definitionOf(r: AppResource, config: AppConfig): AppDefinition {
+  const sa = r.spec?.serviceAccountName;
+  return {
+    config,
+    ...(sa ? { serviceAccount: { namespace: r.metadata.namespace, name: sa } } : {}),
+    sourceId: `${APP_RESOURCE}.${APP_GROUP}/${r.metadata.namespace}/${r.metadata.name}`,
+  };
 }
 
 function appPath(r: AppResource): string {

@@ -25,6 +25,18 @@ export interface AppDefinition {
   serviceAccount?: { namespace: string; name: string };
   /** Whatever else the runner was built from (Secret versions): a change restarts it. */
   extra?: string;
+  /**
+   * What applied objects record as their source (prune deletes only objects that record it).
+   * An App resource's is the resource itself, so a change of its path or repository prunes what
+   * the old one applied; a config file's app keeps repository + path.
+   */
+  sourceId?: string;
+}
+
+/** The app a definition runs. */
+export async function appOf(def: AppDefinition): Promise<App> {
+  const app = await appFromConfig(def.config);
+  return def.sourceId ? { ...app, sourceId: def.sourceId } : app;
 }
 
 export interface AppSetDeps {
@@ -171,7 +183,7 @@ export class AppSet {
 
   private async build(def: AppDefinition): Promise<AppRunner> {
     const { audit, metrics, log } = this.deps;
-    const app = await appFromConfig(def.config);
+    const app = await appOf(def);
     const { conn, base, tracker } = await this.connectionFor(app, def);
     if (app.mode === 'apply') audit.anchorIn(app.name, { conn: base, namespace: app.destination.namespace });
     return new AppRunner({

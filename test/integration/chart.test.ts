@@ -13,7 +13,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { parseConfig } from '../../src/config/index.ts';
 import { ensureHelm } from '../../tools/controlplane/build.ts';
-import { agentKnowsAppResources, forThisAgent } from '../support/agent-config.ts';
 import { createNamespace, kubeconfig, kubectl, kubectlJson, repoRoot, tether } from '../support/cluster.ts';
 import { GitServer, type Repo } from '../support/git-server.ts';
 
@@ -360,7 +359,7 @@ describe('charts/tether rendered by helm', () => {
   it('renders the agent config that Tether itself accepts, with Secret files instead of secrets', async () => {
     const { text, objects } = await renderOk([join(fixtures, 'values-full.yaml')]);
     const yamlText = configOf(objects);
-    const config = parseConfig(forThisAgent(yamlText), '/etc/tether/tether.yaml');
+    const config = parseConfig(yamlText, '/etc/tether/tether.yaml');
     expect(config.listen).toBe('0.0.0.0:9090');
     expect(config.auditLog).toBe('/var/lib/tether/audit.jsonl');
     expect(config.logLevel).toBe('debug');
@@ -1077,7 +1076,6 @@ describe('charts/tether on the real API server, as its ServiceAccount', () => {
     delete config.listen;
     delete config.auditLog;
     delete config.logLevel;
-    if (!agentKnowsAppResources) delete config.appResources;
     const { startAgent, waitFor } = await import('../support/agent.ts');
     const appsYaml = stringify(config.apps).replace(/^/gm, '  ');
     const extra = stringify({ ...config, apps: undefined }).replace(/^apps:.*\n?/m, '');

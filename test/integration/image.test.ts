@@ -12,7 +12,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { parseConfig } from '../../src/config/index.ts';
 import { HELM_VERSION, ensureHelm } from '../../tools/controlplane/build.ts';
-import { forThisAgent } from '../support/agent-config.ts';
 import { repoRoot } from '../support/cluster.ts';
 
 interface Instruction {
@@ -420,7 +419,7 @@ describe('the image and charts/tether agree', () => {
   });
 
   it('writes the audit log on the audit volume, and the config is one the agent accepts', () => {
-    const config = parseConfig(forThisAgent(renderedConfig()), '/etc/tether/tether.yaml');
+    const config = parseConfig(renderedConfig(), '/etc/tether/tether.yaml');
     const auditLog = (parse(renderedConfig()) as { auditLog: string }).auditLog;
     expect(posix.isAbsolute(auditLog)).toBe(true);
     const mount = mountOf(auditLog);

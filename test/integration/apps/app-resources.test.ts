@@ -6,12 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readAuditLog } from '../../src/audit/index.ts';
-import { startAgent, waitFor, type RunningAgent } from '../support/agent.ts';
-import { createNamespace, kubeconfig, kubectl, tether } from '../support/cluster.ts';
-import type { GitServer } from '../support/git-server.ts';
-import { configMap, service, toYaml } from '../support/objects.ts';
-import { gitServerSuite } from '../support/suite.ts';
+import { readAuditLog } from '../../../src/audit/index.ts';
+import { startAgent, waitFor, type RunningAgent } from '../../support/agent.ts';
+import { createNamespace, kubeconfig, kubectl, tether } from '../../support/cluster.ts';
+import type { GitServer } from '../../support/git-server.ts';
+import { configMap, service, toYaml } from '../../support/objects.ts';
+import { gitServerSuite } from '../../support/suite.ts';
 
 const shard = `shard-${randomBytes(3).toString('hex')}`;
 const SHARD_LABEL = 'tether.test/shard';
@@ -100,7 +100,11 @@ describe('App resources (apps.tether.dev)', () => {
     const ns = await namespace('app-create');
     const repo = git.createRepo('app-create');
     const sha = repo.commit({ 'one/a.yaml': cm('one', 'v1'), 'two/b.yaml': cm('two', 'v1') }, 'two dirs');
-    await kubectl(['apply', '-f', '-'], appYaml('web', ns, git.url('app-create'), { path: 'one' }));
+    // The move below replaces every object: the prune guard would refuse it (and say so) without pruneGuard: false.
+    await kubectl(
+      ['apply', '-f', '-'],
+      appYaml('web', ns, git.url('app-create'), { path: 'one', extraSpec: '  sync: {pruneGuard: false}\n' }),
+    );
     await waitFor(async () => (await cmValue(ns, 'one')) === 'v1', 30_000, 'the App applied');
     const ready = await waitFor(
       async () => {
@@ -121,7 +125,9 @@ describe('App resources (apps.tether.dev)', () => {
     // The printer columns, as kubectl shows them.
     const table = await kubectl(['get', 'apps.tether.dev', '-A']);
     const row = table.split('\n').find((l) => l.startsWith(`${ns} `));
-    expect(row).toMatch(new RegExp(`^${ns}\\s+web\\s+True\\s+in-sync\\s+${sha.slice(0, 12)}\\s+Current\\s+\\d+s`));
+    expect(row).toMatch(
+      new RegExp(`^${ns}\\s+web\\s+True\\s+in-sync\\s+${sha.slice(0, 12)}\\s+Current\\s+\\d+s`),
+    );
     // The same through the tether CLI, from the API server alone.
     const got = await tether(['get', 'apps', '-n', ns, '--kubeconfig', kubeconfig()]);
     expect(got.code).toBe(0);
@@ -131,7 +137,16 @@ describe('App resources (apps.tether.dev)', () => {
     expect(status.stdout).toMatch(/web\s+True\s+in-sync/);
 
     const pid = agent.proc.pid;
-    await kubectl(['-n', ns, 'patch', 'apps.tether.dev', 'web', '--type=merge', '-p', '{"spec":{"source":{"path":"two"}}}']);
+    await kubectl([
+      '-n',
+      ns,
+      'patch',
+      'apps.tether.dev',
+      'web',
+      '--type=merge',
+      '-p',
+      '{"spec":{"source":{"path":"two"}}}',
+    ]);
     await waitFor(async () => (await cmValue(ns, 'two')) === 'v1', 30_000, 'the new path applied');
     // prune: true, so the old path's object goes with the change.
     await waitFor(async () => (await cmValue(ns, 'one')) === undefined, 30_000, 'the old path pruned');
@@ -159,11 +174,17 @@ describe('App resources (apps.tether.dev)', () => {
       'Stalled True',
     );
     expect(cond(refused.value, 'Ready')).toMatchObject({ status: 'False', reason: 'InvalidSpec' });
-    expect(refused.value.status?.lastError).toMatch(/^spec\.source\.repo: "\/etc" is not a remote repository/);
+    expect(refused.value.status?.lastError).toMatch(
+      /^spec\.source\.repo: "\/etc" is not a remote repository/,
+    );
     expect(refused.value.status?.state).toBe('error');
 
     await kubectl(['apply', '-f', '-'], appYaml('same', ns, git.url('app-refuse'), { path: 'app' }));
-    await waitFor(async () => cond(await getApp(ns, 'same'), 'Ready')?.status === 'True', 30_000, 'first same Ready');
+    await waitFor(
+      async () => cond(await getApp(ns, 'same'), 'Ready')?.status === 'True',
+      30_000,
+      'first same Ready',
+    );
     await kubectl(['apply', '-f', '-'], appYaml('same', other, git.url('app-refuse'), { path: 'app' }));
     const clash = await waitFor(
       async () => {
@@ -185,7 +206,10 @@ describe('App resources (apps.tether.dev)', () => {
     const repo = git.createRepo('app-verbs');
     repo.commit({ 'app/a.yaml': cm('verbs', 'v1') }, 'v1');
     // An hour between polls: only a requested reconcile (or resume) picks up a push.
-    await kubectl(['apply', '-f', '-'], appYaml('verbs', ns, git.url('app-verbs'), { path: 'app', interval: '1h' }));
+    await kubectl(
+      ['apply', '-f', '-'],
+      appYaml('verbs', ns, git.url('app-verbs'), { path: 'app', interval: '1h' }),
+    );
     await waitFor(async () => (await cmValue(ns, 'verbs')) === 'v1', 30_000, 'v1 applied');
     const kc = ['-n', ns, '--kubeconfig', kubeconfig()];
 
@@ -193,14 +217,23 @@ describe('App resources (apps.tether.dev)', () => {
     const reconciled = await tether(['reconcile', 'app', 'verbs', ...kc, '--timeout', '60s']);
     expect(reconciled.stderr).toBe('');
     expect(reconciled.code).toBe(0);
-    expect(reconciled.stdout).toMatch(new RegExp(`app ${ns}/verbs reconciled: commit ${v2.slice(0, 12)} is applied and healthy`));
+    expect(reconciled.stdout).toMatch(
+      new RegExp(`app ${ns}/verbs reconciled: commit ${v2.slice(0, 12)} is applied and healthy`),
+    );
     expect(await cmValue(ns, 'verbs')).toBe('v2');
 
     const suspended = await tether(['suspend', 'app', 'verbs', ...kc]);
     expect(suspended.code).toBe(0);
     expect(suspended.stdout).toBe(`app ${ns}/verbs suspended\n`);
-    await waitFor(async () => (await getApp(ns, 'verbs'))?.status?.state === 'suspended', 20_000, 'suspended state');
-    expect(cond(await getApp(ns, 'verbs'), 'Ready')).toMatchObject({ status: 'Unknown', reason: 'Suspended' });
+    await waitFor(
+      async () => (await getApp(ns, 'verbs'))?.status?.state === 'suspended',
+      20_000,
+      'suspended state',
+    );
+    expect(cond(await getApp(ns, 'verbs'), 'Ready')).toMatchObject({
+      status: 'Unknown',
+      reason: 'Suspended',
+    });
     const v3 = repo.commit({ 'app/a.yaml': cm('verbs', 'v3') }, 'v3');
     const whileSuspended = await tether(['reconcile', 'app', 'verbs', ...kc, '--timeout', '30s']);
     expect(whileSuspended.code).not.toBe(0);
@@ -210,7 +243,11 @@ describe('App resources (apps.tether.dev)', () => {
     const resumed = await tether(['resume', 'app', 'verbs', ...kc]);
     expect(resumed.stdout).toBe(`app ${ns}/verbs resumed\n`);
     await waitFor(async () => (await cmValue(ns, 'verbs')) === 'v3', 30_000, 'v3 applied on resume');
-    await waitFor(async () => (await getApp(ns, 'verbs'))?.status?.lastAppliedCommit === v3, 20_000, 'status v3');
+    await waitFor(
+      async () => (await getApp(ns, 'verbs'))?.status?.lastAppliedCommit === v3,
+      20_000,
+      'status v3',
+    );
 
     const missing = await tether(['reconcile', 'app', 'nope', ...kc]);
     expect(missing.code).not.toBe(0);
@@ -218,7 +255,7 @@ describe('App resources (apps.tether.dev)', () => {
     expect(missing.stderr).toContain('verbs');
   });
 
-  it('applies as the App\'s ServiceAccount: a kind its RBAC forbids is a clear error and nothing is written', async () => {
+  it("applies as the App's ServiceAccount: a kind its RBAC forbids is a clear error and nothing is written", async () => {
     const ns = await namespace('app-sa');
     const repo = git.createRepo('app-sa');
     repo.commit(
@@ -227,10 +264,23 @@ describe('App resources (apps.tether.dev)', () => {
     );
     await kubectl(['-n', ns, 'create', 'serviceaccount', 'deployer']);
     await kubectl([
-      '-n', ns, 'create', 'role', 'configmaps-only',
-      '--verb=get,list,watch,create,update,patch,delete', '--resource=configmaps',
+      '-n',
+      ns,
+      'create',
+      'role',
+      'configmaps-only',
+      '--verb=get,list,watch,create,update,patch,delete',
+      '--resource=configmaps',
     ]);
-    await kubectl(['-n', ns, 'create', 'rolebinding', 'deployer', '--role=configmaps-only', `--serviceaccount=${ns}:deployer`]);
+    await kubectl([
+      '-n',
+      ns,
+      'create',
+      'rolebinding',
+      'deployer',
+      '--role=configmaps-only',
+      `--serviceaccount=${ns}:deployer`,
+    ]);
     await kubectl(
       ['apply', '-f', '-'],
       appYaml('sa', ns, git.url('app-sa'), { path: 'app', serviceAccountName: 'deployer' }),
@@ -249,10 +299,34 @@ describe('App resources (apps.tether.dev)', () => {
     // Every object is dry-run before the first write: the allowed ConfigMap was not written either.
     expect(await cmValue(ns, 'sa-config')).toBeUndefined();
     // The agent itself could write Services: RBAC of the ServiceAccount decided.
-    await kubectl(['-n', ns, 'create', 'role', 'services', '--verb=get,list,watch,create,update,patch,delete', '--resource=services']);
-    await kubectl(['-n', ns, 'create', 'rolebinding', 'deployer-services', '--role=services', `--serviceaccount=${ns}:deployer`]);
+    await kubectl([
+      '-n',
+      ns,
+      'create',
+      'role',
+      'services',
+      '--verb=get,list,watch,create,update,patch,delete',
+      '--resource=services',
+    ]);
+    await kubectl([
+      '-n',
+      ns,
+      'create',
+      'rolebinding',
+      'deployer-services',
+      '--role=services',
+      `--serviceaccount=${ns}:deployer`,
+    ]);
     await waitFor(async () => (await cmValue(ns, 'sa-config')) === 'v1', 30_000, 'applied once allowed');
-    const managers = await kubectl(['-n', ns, 'get', 'service', 'sa-svc', '-o', 'jsonpath={.metadata.managedFields[*].manager}']);
+    const managers = await kubectl([
+      '-n',
+      ns,
+      'get',
+      'service',
+      'sa-svc',
+      '-o',
+      'jsonpath={.metadata.managedFields[*].manager}',
+    ]);
     expect(managers).toContain('tether');
   });
 
@@ -277,23 +351,45 @@ describe('App resources (apps.tether.dev)', () => {
       'both children applied',
     );
     for (const child of ['child-a', 'child-b']) {
-      const labels = await kubectl(['-n', ns, 'get', 'configmap', child, '-o', 'jsonpath={.metadata.labels.tether\\.dev/app}']);
+      const labels = await kubectl([
+        '-n',
+        ns,
+        'get',
+        'configmap',
+        child,
+        '-o',
+        'jsonpath={.metadata.labels.tether\\.dev/app}',
+      ]);
       expect(labels).toBe(child);
-      const owner = await kubectl(['-n', ns, 'get', 'apps.tether.dev', child, '-o', 'jsonpath={.metadata.labels.tether\\.dev/app}']);
+      const owner = await kubectl([
+        '-n',
+        ns,
+        'get',
+        'apps.tether.dev',
+        child,
+        '-o',
+        'jsonpath={.metadata.labels.tether\\.dev/app}',
+      ]);
       expect(owner).toBe('parent');
     }
     // Apps come before the parent's other kinds in its record.
-    const applied = (await readAuditLog(agent.auditLog, { app: 'parent' })).find((r) => r.value.commit?.sha === sha);
-    const kinds = applied?.value.objects.map((o) => o.kind) ?? [];
+    const applied = (await readAuditLog(agent.auditLog, { app: 'parent' })).find(
+      (r) => r.commit?.sha === sha,
+    );
+    const kinds = applied?.objects.map((o) => o.kind) ?? [];
     expect(kinds.indexOf('App')).toBeLessThan(kinds.indexOf('ConfigMap'));
 
     // child-b leaves Git: the parent prunes the App, and the App's finalizer prunes child-b's objects.
     repo.commit({ 'apps/b.yaml': null }, 'drop child-b');
     await waitFor(async () => (await getApp(ns, 'child-b')) === undefined, 45_000, 'child-b App deleted');
-    await waitFor(async () => (await cmValue(ns, 'child-b')) === undefined, 30_000, "child-b's objects pruned");
+    await waitFor(
+      async () => (await cmValue(ns, 'child-b')) === undefined,
+      30_000,
+      "child-b's objects pruned",
+    );
     expect(await cmValue(ns, 'child-a')).toBe('v1');
     const parentRecords = await readAuditLog(agent.auditLog, { app: 'parent' });
-    const parentPruned = parentRecords.flatMap((r) => r.value.objects.filter((o) => o.action === 'pruned'));
+    const parentPruned = parentRecords.flatMap((r) => r.objects.filter((o) => o.action === 'pruned'));
     expect(parentPruned.map((o) => `${o.kind}/${o.name}`)).toEqual(['App/child-b']);
   });
 
@@ -301,7 +397,10 @@ describe('App resources (apps.tether.dev)', () => {
     const ns = await namespace('app-delete');
     const repo = git.createRepo('app-delete');
     const url = git.url('app-delete');
-    repo.commit({ 'p/a.yaml': cm('pruned-a', 'v1'), 'p/b.yaml': cm('pruned-b', 'v1'), 'k/c.yaml': cm('kept', 'v1') }, 'two apps');
+    repo.commit(
+      { 'p/a.yaml': cm('pruned-a', 'v1'), 'p/b.yaml': cm('pruned-b', 'v1'), 'k/c.yaml': cm('kept', 'v1') },
+      'two apps',
+    );
     await kubectl(['-n', ns, 'create', 'configmap', 'bystander', '--from-literal=key=v1']);
     await kubectl(['apply', '-f', '-'], appYaml('pruning', ns, url, { path: 'p', prune: true }));
     await kubectl(['apply', '-f', '-'], appYaml('keeping', ns, url, { path: 'k', prune: false }));
@@ -324,8 +423,11 @@ describe('App resources (apps.tether.dev)', () => {
     expect(await cmValue(ns, 'bystander')).toBe('v1');
     expect(await cmValue(ns, 'kept')).toBe('v1');
     const records = await readAuditLog(agent.auditLog, { app: 'pruning' });
-    const deletion = records.find((r) => (r.value.details as { appDeleted?: boolean } | undefined)?.appDeleted);
-    expect(deletion?.value.objects.map((o) => `${o.action} ${o.name}`).sort()).toEqual(['pruned pruned-a', 'pruned pruned-b']);
+    const deletion = records.find((r) => (r.details as { appDeleted?: boolean } | undefined)?.appDeleted);
+    expect(deletion?.objects.map((o) => `${o.action} ${o.name}`).sort()).toEqual([
+      'pruned pruned-a',
+      'pruned pruned-b',
+    ]);
 
     await kubectl(['-n', ns, 'delete', 'apps.tether.dev', 'keeping', '--timeout=60s']);
     await sleep(2_000);
