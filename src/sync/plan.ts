@@ -262,7 +262,13 @@ export function planApply(input: PlanInput): PlannedObject[] {
       digest: digestOf(object),
       namespace,
       namespaced,
-      stage: isDefinition(m) ? 'definitions' : isTetherApp(m) ? 'apps' : namespaced ? 'namespaced' : 'cluster',
+      stage: isDefinition(m)
+        ? 'definitions'
+        : isTetherApp(m)
+          ? 'apps'
+          : namespaced
+            ? 'namespaced'
+            : 'cluster',
       wave,
       definedByCommit: !known,
     });

@@ -27,7 +27,16 @@ describe('loadConfig', () => {
     const file = join(dir, 'bad.yaml');
     await writeFile(file, 'apps: []\n');
     await expect(loadConfig(file)).rejects.toThrow(
-      new ConfigErrors(file, [{ file, path: 'apps', line: 1, column: 7, message: 'list at least one app, or set appResources.enabled: true to run the App resources (apps.tether.dev) of the cluster' }]),
+      new ConfigErrors(file, [
+        {
+          file,
+          path: 'apps',
+          line: 1,
+          column: 7,
+          message:
+            'list at least one app, or set appResources.enabled: true to run the App resources (apps.tether.dev) of the cluster',
+        },
+      ]),
     );
   });
 

@@ -224,7 +224,9 @@ describe('parseConfig: errors name file:line:column, the key path and what is al
   });
 
   it('missing apps', () => {
-    expect(errorLines('logLevel: info\n')).toEqual(['tether.yaml:1:1: missing apps: list at least one app, or set appResources.enabled: true']);
+    expect(errorLines('logLevel: info\n')).toEqual([
+      'tether.yaml:1:1: missing apps: list at least one app, or set appResources.enabled: true',
+    ]);
   });
 
   it('listen without a port', () => {
