@@ -381,6 +381,9 @@ export class AppResources {
         this.requested.delete(key);
       }
       const handledReconcileAt = this.done.get(key);
+      // After a restart the status written before stays until the app has reconciled once:
+      // a restart is not news, and what it said (commits, health) is still the best known.
+      if (!problem && r.status?.conditions && app && app.reconciles === 0 && app.state === 'pending') continue;
       const status = appResourceStatus({
         resource: r,
         ...(app ? { app } : {}),
