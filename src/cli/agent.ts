@@ -25,7 +25,10 @@ export function checkListenFlag(listen: string): void {
 export function agentCommand(): Command {
   return new Command('agent')
     .description(DESCRIPTIONS.agent)
-    .requiredOption('--config <file>', 'config file (apps, sources, destinations, sync settings)')
+    .requiredOption(
+      '--config <file>',
+      'config file (apps, sources, destinations, sync settings; re-read when it changes)',
+    )
     .addOption(
       new Option('--log-level <level>', 'log level (default: the config file, else info)').choices([
         ...LOG_LEVELS,
@@ -49,6 +52,12 @@ Each app is reconciled on its interval (with jitter), on a signed webhook push, 
 second of an out-of-band change to one of its objects. Logs go to stderr: JSON lines, or
 text lines when stderr is a terminal (--log-format chooses).
 SIGTERM finishes (or abandons) the reconcile under way and releases the leader lease.
+
+The config file is re-read every 2 s: changed apps take effect without a restart; an invalid
+file is refused (file:line on the log and /status) and the last good one keeps running.
+With appResources: {enabled: true} in it, the agent also runs the cluster's App resources
+(apps.tether.dev; tether install-crds), writes their status, and honours
+tether reconcile|suspend|resume app at once.
 
 At start the agent replaces itself (same pid) with a Node tuned for a small footprint:
 --optimize-for-size --expose-gc, MALLOC_ARENA_MAX=2, MALLOC_MMAP_THRESHOLD_=65536.
