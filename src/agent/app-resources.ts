@@ -74,7 +74,7 @@ export class AppResources {
   private readonly requested = new Map<string, { value: string; before: number }>();
   /** What was written (or read) as each App's status. */
   private readonly written = new Map<string, AppResourceStatus>();
-  /** Secrets of each App, by the App's resourceVersion they were read for. */
+  /** Secrets of each App, by the App's generation they were read for. */
   private readonly secretsRead = new Map<string, { version: string; secrets: MaterializedSecrets }>();
   /** Which App runs each app name. */
   private readonly keyOf = new Map<string, string>();
@@ -252,7 +252,8 @@ export class AppResources {
   }
 
   private async secretsOf(r: AppResource, key: string): Promise<MaterializedSecrets> {
-    const version = r.metadata.resourceVersion ?? '';
+    // By generation: a status write (a new resourceVersion) does not re-read the Secrets.
+    const version = String(r.metadata.generation ?? r.metadata.resourceVersion ?? '');
     const known = this.secretsRead.get(key);
     if (known?.version === version) return known.secrets;
     const secrets = await this.d.secrets.materialize(this.d.client, r);

@@ -4,6 +4,7 @@
  * CLI as a user runs them, the real API server deciding RBAC, impersonation and finalizers.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readAuditLog } from '../../../src/audit/index.ts';
@@ -199,6 +200,57 @@ describe('App resources (apps.tether.dev)', () => {
     // The first keeps running; the second wrote nothing in its namespace.
     expect(await cmValue(ns, 'refuse')).toBe('v1');
     expect(await cmValue(other, 'refuse')).toBeUndefined();
+  });
+
+  it("gives a name to the config file's app over an App resource, and back when the file lets it go", async () => {
+    const ns = await namespace('app-clash');
+    const repo = git.createRepo('app-clash');
+    repo.commit({ 'r/a.yaml': cm('from-resource', 'v1'), 'c/a.yaml': cm('from-config', 'v1') }, 'two dirs');
+    await kubectl(['apply', '-f', '-'], appYaml('taken', ns, git.url('app-clash'), { path: 'r' }));
+    await waitFor(
+      async () => cond(await getApp(ns, 'taken'), 'Ready')?.status === 'True',
+      30_000,
+      'the App Ready',
+    );
+    const original = readFileSync(agent.configFile, 'utf8');
+    // The config file (re-read while the agent runs) declares an app of the same name.
+    writeFileSync(
+      agent.configFile,
+      original.replace(
+        /apps:\n.*$/s,
+        `apps:
+  - name: taken
+    source: {repo: "${git.url('app-clash')}", ref: main, path: c, interval: 1s}
+    destination: {namespace: ${ns}}
+`,
+      ),
+    );
+    try {
+      await waitFor(
+        async () => (await cmValue(ns, 'from-config')) === 'v1',
+        30_000,
+        "the config file's app applied",
+      );
+      const clash = await waitFor(
+        async () => {
+          const a = await getApp(ns, 'taken');
+          return cond(a, 'Stalled')?.status === 'True' ? a : undefined;
+        },
+        20_000,
+        'the App refused',
+      );
+      expect(cond(clash.value, 'Ready')).toMatchObject({ status: 'False', reason: 'NameClash' });
+      expect(clash.value.status?.lastError).toBe(
+        'app "taken" is already defined in the agent\'s config file',
+      );
+    } finally {
+      writeFileSync(agent.configFile, original);
+    }
+    await waitFor(
+      async () => cond(await getApp(ns, 'taken'), 'Ready')?.status === 'True',
+      30_000,
+      'the App runs again once the file lets the name go',
+    );
   });
 
   it('suspends, resumes and reconciles an App from the CLI', async () => {
