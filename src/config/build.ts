@@ -4,6 +4,7 @@ import { parseDuration } from './duration.ts';
 import { isSshUrl } from '../source/ssh-url.ts';
 import { githubRepository, gitlabProject } from '../notify/repository.ts';
 import { NOTIFY_EVENTS, type RawApp, type RawConfig, type RawNotification } from './schema.ts';
+import { buildUi } from './ui.ts';
 import type { AppConfig, NotificationConfig, TetherConfig, VerifyConfig, WebhookConfig } from './types.ts';
 
 /** `https://…`, `ssh://…`, `file://…`, or scp-like `git@host:org/repo`; anything else is a local path. */
@@ -26,6 +27,7 @@ export function buildConfig(raw: RawConfig, file: string | undefined, baseDir: s
       ...(w.secretFile !== undefined && { secretFile: at(w.secretFile) }),
       ...(w.secretEnv !== undefined && { secretEnv: w.secretEnv }),
     })),
+    ui: buildUi(raw.ui, baseDir),
     apps: raw.apps.map((app) => buildApp(app, baseDir)),
   };
 }

@@ -38,6 +38,7 @@ describe('parseConfig: valid files', () => {
         { name: 'github', type: 'github', secretFile: at('secrets/github') },
         { name: 'gitlab', type: 'gitlab', secretEnv: 'TETHER_GITLAB_SECRET' },
       ],
+      ui: { enabled: true },
       apps: [
         {
           name: 'shop',
@@ -106,6 +107,7 @@ describe('parseConfig: valid files', () => {
         leaseDurationSeconds: 15,
       },
       webhooks: [],
+      ui: { enabled: true },
       // A local repository path is relative to the config file too.
       apps: [defaultApp('shop', resolve(fixtures, '../repos/deploy'))],
     });
@@ -135,7 +137,7 @@ describe('parseConfig: valid files', () => {
 describe('parseConfig: errors name file:line:column, the key path and what is allowed', () => {
   it('unknown key at the top level, with a suggestion', () => {
     expect(errorLines(`lisen: 127.0.0.1:9090\n${APP}`)).toEqual([
-      'tether.yaml:1:1: lisen: unknown key (did you mean listen?); allowed keys: auditLog, listen, logLevel, leaderElection, webhooks, apps',
+      'tether.yaml:1:1: lisen: unknown key (did you mean listen?); allowed keys: auditLog, listen, logLevel, leaderElection, webhooks, ui, apps',
     ]);
   });
 
