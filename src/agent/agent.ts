@@ -17,6 +17,7 @@ import type { Logger } from './logger.ts';
 import { Metrics } from './metrics.ts';
 import { Notifications } from '../notify/dispatcher.ts';
 import { startServer } from './server.ts';
+import { createUiRoutes } from '../ui/server/routes.ts';
 import { createWebhookHandler, loadWebhookEndpoints } from './webhook.ts';
 
 /** The webhook endpoint: verified pushes trigger the apps whose repository and ref they name. */
@@ -155,6 +156,14 @@ export class Agent {
         (names) => names.forEach((n) => byApp.get(n)?.trigger('webhook')),
         log,
       ),
+      ui: createUiRoutes({
+        config: config.ui,
+        listenHost: listen.host,
+        runners,
+        agent: () => ({ identity, leader: elector ? elector.isLeader : true, audit: audit.status() }),
+        auditLog: auditLog.path,
+        warn: (msg) => log.warn({ component: 'ui' }, msg),
+      }),
     });
     log.info(
       { port, apps: runners.length, auditLog: config.auditLog },

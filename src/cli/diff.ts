@@ -44,7 +44,7 @@ interface Range {
 
 const title = (p: Preview) => formatId(p.id);
 
-function yamlDiff(p: Preview, color: boolean, labels: [string, string]): string {
+export function yamlDiff(p: Preview, color: boolean, labels: [string, string]): string {
   if (!p.change) return '';
   return unifiedYamlDiff(p.change.before, p.change.after, {
     color,
