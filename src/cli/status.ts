@@ -2,7 +2,8 @@
 import { Command } from 'commander';
 import { DESCRIPTIONS } from './commands.ts';
 import type { AppStatus } from '../agent/app-runner.ts';
-import { TetherError } from '../errors.ts';
+import { redactUrl, TetherError } from '../errors.ts';
+import { agentGet } from './agent-http.ts';
 import { shortSha } from '../util/sha.ts';
 import { outputOption, useColor } from './common.ts';
 import { serialize } from './result-json.ts';
@@ -30,17 +31,14 @@ export function statusCommand(): Command {
     .addOption(outputOption(['text', 'json', 'yaml']))
     .addHelpText(
       'after',
-      '\nExamples:\n  tether status\n  tether status --url http://tether.tether-system:9090 -o json',
+      '\nAn agent whose config sets ui.auth wants credentials: a bearer token in TETHER_AGENT_TOKEN, or\nuser:password in the URL (basic auth).\n\nExamples:\n  tether status\n  tether status --url http://tether.tether-system:9090 -o json',
     )
     .action(async (flags: { url: string; output: 'text' | 'json' | 'yaml' }) => {
-      const url = `${flags.url.replace(/\/$/, '')}/status`;
       let body: StatusBody;
       try {
-        const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-        if (!res.ok) throw new Error(`HTTP ${res.status}`);
-        body = (await res.json()) as StatusBody;
+        body = (await (await agentGet(flags.url, '/status', 10_000)).json()) as StatusBody;
       } catch (e) {
-        throw new AgentUnreachableError(`cannot read the agent status at ${url}: ${(e as Error).message}`, {
+        throw new AgentUnreachableError(`cannot read the agent status: ${redactUrl((e as Error).message)}`, {
           hint: 'is `tether agent` running, and listening there? pass its address with --url',
         });
       }

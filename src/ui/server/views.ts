@@ -9,6 +9,7 @@ import { resultsJson } from '../../cli/result-json.ts';
 import { objectKey } from '../../manifests/identity.ts';
 import type { CommitInfo } from '../../source/index.ts';
 import { resolvedId } from '../../sync/classify.ts';
+import { revertOf as revertOfMessage } from '../../sync/to-audit.ts';
 import type {
   AppDetail,
   AppSummary,
@@ -77,12 +78,9 @@ export function appDetail(summary: AppSummary, view: RunnerView): AppDetail {
   return { app: summary, report: { ...json, health, objects } };
 }
 
-const REVERTS = /This reverts commit ([0-9a-f]{7,64})\b/;
-
-/** The commit a record's commit reverts: its revertOf, or the line `git revert` writes. */
+/** The commit a record's commit reverts: its revertOf, or the line `git revert` writes in its message. */
 export function revertOf(r: AuditRecord): string | null {
-  if (r.revertOf) return r.revertOf;
-  return (r.commit && REVERTS.exec(r.commit.message)?.[1]) ?? null;
+  return r.revertOf ?? (r.commit ? revertOfMessage(r.commit.message) : undefined) ?? null;
 }
 
 function recordView(r: AuditRecord): AuditRecordView {
@@ -129,11 +127,7 @@ export function commitGroups(records: readonly AuditRecord[], app?: string): Com
   const all = [...groups.values()];
   for (const g of all) {
     if (!g.revertOf) continue;
-    const target = all.find((t) => t.app === g.app && t.commit?.sha.startsWith(g.revertOf!));
-    if (target) {
-      g.revertOf = target.commit!.sha;
-      target.revertedBy.push(g.id);
-    }
+    all.find((t) => t.app === g.app && t.commit?.sha === g.revertOf)?.revertedBy.push(g.id);
   }
   return all.sort((a, b) => b.last - a.last).map(({ last: _last, ...g }) => g);
 }

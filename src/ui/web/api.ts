@@ -42,7 +42,11 @@ export function setToken(value: string): void {
   needsToken = false;
   changes++;
   notify();
+  reconnectNow?.();
 }
+
+/** Set while the live feed waits to reconnect: connects at once (a token was just given). */
+let reconnectNow: (() => void) | undefined;
 
 let memoryToken: string | null = null;
 let needsToken = false;
@@ -105,7 +109,13 @@ export function startLiveFeed(): void {
     }
     live = 'reconnecting';
     notify();
-    setTimeout(() => void connect(), needsToken ? 3000 : 1000);
+    const timer = setTimeout(() => again(), needsToken ? 3000 : 1000);
+    const again = () => {
+      clearTimeout(timer);
+      reconnectNow = undefined;
+      void connect();
+    };
+    reconnectNow = again;
   };
   void connect();
 }

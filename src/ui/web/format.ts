@@ -16,6 +16,7 @@ export function relative(iso: string | null | undefined, now: number): string {
   if (Number.isNaN(t)) return '';
   const s = Math.round((t - now) / 1000);
   const a = Math.abs(s);
+  if (a === 0) return 'now';
   const text =
     a < 60
       ? `${a} s`

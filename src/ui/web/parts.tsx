@@ -42,14 +42,14 @@ export function useRoute(): Route {
   return parseRoute(hash);
 }
 
-/** The current time, again every few seconds (relative times stay true). */
+/** The time of this render; the caller renders again every few seconds, so relative times stay true. */
 export function useNow(everyMs = 5000): number {
-  const [now, setNow] = useState(Date.now());
+  const [, setTick] = useState(0);
   useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), everyMs);
+    const t = setInterval(() => setTick((n) => n + 1), everyMs);
     return () => clearInterval(t);
   }, [everyMs]);
-  return now;
+  return Date.now();
 }
 
 export function Badge({ word, label }: { word: string | null | undefined; label?: string }) {

@@ -2,7 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createAuthenticator, UiAuthError } from '../../../src/ui/server/auth.ts';
+import type { UiAuthError } from '../../../src/ui/server/auth.ts';
+import { createAuthenticator } from '../../../src/ui/server/auth.ts';
 import { tempDir } from '../audit/helpers.ts';
 
 const request = (authorization?: string) =>
