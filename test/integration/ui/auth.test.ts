@@ -6,6 +6,7 @@
  * send them. Nothing here writes: every UI endpoint refuses anything but GET.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -77,6 +78,20 @@ describe('credentials of the status page (ui.auth)', () => {
         (await fetch(`${bearer.url}/api/apps`, { method, headers: { Authorization: `Bearer ${TOKEN}` } }))
           .status,
       ).toBe(405);
+  });
+
+  it('answers on a loopback listener only to a loopback Host (no DNS rebinding)', async () => {
+    const status = (host: string) =>
+      new Promise<number>((resolve, reject) =>
+        get({ host: '127.0.0.1', port: bearer.port, path: '/api/apps', headers: { host } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        }).on('error', reject),
+      );
+    expect(await status('attacker.example.com')).toBe(403);
+    expect(await status(`attacker.example.com:${bearer.port}`)).toBe(403);
+    expect(await status(`localhost:${bearer.port}`)).toBe(401);
+    expect(await status(`[::1]:${bearer.port}`)).toBe(401);
   });
 
   it('asks for the token in the browser, then shows the apps', async () => {

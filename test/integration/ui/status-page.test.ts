@@ -29,6 +29,7 @@ describe('the status page in a real browser', () => {
   let web: Awaited<ReturnType<typeof syncedApp>>;
   let apiNs: string;
   let apiRepo: Repo;
+  let webRepo: Repo;
   let webSha: string;
   let firstApiSha: string;
   let ctx: RecordedContext;
@@ -41,7 +42,7 @@ describe('the status page in a real browser', () => {
   beforeAll(async () => {
     const workDir = mkdtempSync(join(tmpdir(), 'tether-ui-'));
     // web: report mode, synced once by a user; api and billing: apply mode, from one repository.
-    const webRepo = suite.git().createRepo('ui-web');
+    webRepo = suite.git().createRepo('ui-web');
     webSha = webRepo.commit(
       {
         'web/web.yaml': toYaml(deployment({ name: 'web', replicas: 1 })),
@@ -243,6 +244,32 @@ describe('the status page in a real browser', () => {
       /\.data\.level\s+"debug"\s+"info"/,
     );
     await screenshot(page, 'audit-revert');
+  });
+
+  it('lists objects missing from the cluster and orphaned ones no longer in Git', async () => {
+    const sha = webRepo.commit(
+      {
+        'web/config.yaml': null,
+        'web/extra.yaml': toYaml(configMap({ name: 'web-extra', data: { size: 'large' } })),
+      },
+      'web: extra config instead of the old one',
+    );
+    await page.goto(`${agent.url}/#/apps/web`);
+    const status = (name: string) =>
+      page
+        .locator('table.objects tbody tr', { has: page.locator(`th:text-is("${name}")`) })
+        .locator('.badge')
+        .first();
+    await page
+      .locator(`text=${sha.slice(0, 7)}`)
+      .first()
+      .waitFor({ timeout: 15_000 });
+    await status('web-extra').filter({ hasText: 'missing' }).waitFor({ timeout: 15_000 });
+    await status('web-config').filter({ hasText: 'orphaned' }).waitFor({ timeout: 15_000 });
+    expect(await page.locator('tr', { has: page.locator('th:text-is("web-config")') }).innerText()).toContain(
+      'not in Git',
+    );
+    await screenshot(page, 'app-missing-orphaned');
   });
 
   it('reaches every app by keyboard alone, from the top of the page', async () => {
