@@ -47,7 +47,7 @@ export interface ResultsJson {
   objects: ObjectJson[];
 }
 
-export function fieldJson(f: FieldDrift): FieldJson {
+function fieldJson(f: FieldDrift): FieldJson {
   return {
     path: f.path,
     desired: f.desired,

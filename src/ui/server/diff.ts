@@ -5,10 +5,9 @@
  * unified YAML diff live -> Git with Secret values masked. One diff at a time: a diff asked
  * for while another is computed shares it if it is the same, else is refused (429).
  */
-import { fieldJson } from '../../cli/result-json.ts';
-import { yamlDiff } from '../../cli/diff.ts';
+import { previewJson, yamlDiff } from '../../cli/diff.ts';
 import { maskError } from '../../manifests/index.ts';
-import { apiVersionOf, differs } from '../../sync/outcome.ts';
+import { differs } from '../../sync/outcome.ts';
 import { loadCommit, planFor } from '../../sync/pipeline.ts';
 import { previewCommit } from '../../sync/preview.ts';
 import type { RunnerView } from '../../agent/runner-view.ts';
@@ -37,16 +36,7 @@ export async function commitDiff(view: RunnerView, sha: string): Promise<DiffVie
     return {
       app: app.name,
       commit: commitOfInfo(loaded.snapshot.commit),
-      objects: previews.map((p) => ({
-        apiVersion: apiVersionOf(p.id),
-        kind: p.id.kind,
-        namespace: p.id.namespace,
-        name: p.id.name,
-        action: p.status,
-        fields: p.fields.map(fieldJson),
-        ...(p.message ? { message: p.message } : {}),
-        diff: yamlDiff(p, false, ['live', 'git']),
-      })),
+      objects: previews.map((p) => ({ ...previewJson(p), diff: yamlDiff(p, false, ['live', 'git']) })),
       changed: previews.filter((p) => differs(p.status)).length,
       computedAt: new Date().toISOString(),
     };

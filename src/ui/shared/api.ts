@@ -58,12 +58,14 @@ export interface AppSummary {
   unhealthy: UnhealthyView[];
 }
 
+/** The agent's audit log: whether it can be written, its head, and the head's anchoring. */
 export interface AuditHeadView {
   writable: boolean;
   lastError: string | null;
   head: { seq: number; hash: string };
   /** Names the log where its head is anchored (the first 16 hex of its first record's hash). */
   chain: string | null;
+  /** The last anchor written, and the last failure to write one. */
   anchoredSeq: number | null;
   anchorError: string | null;
 }
@@ -192,6 +194,7 @@ export interface AuditView {
   total: number;
 }
 
+/** One object as `tether diff -o json` shows it, with the unified YAML diff its text output prints. */
 export interface DiffObjectView {
   apiVersion: string;
   kind: string;
@@ -199,7 +202,10 @@ export interface DiffObjectView {
   name: string;
   /** create, update, recreate, refused, unchanged, delete, orphan (as `tether diff`). */
   action: string;
-  fields: FieldView[];
+  /** The fields that change, with who owns them today. */
+  fields: AuditFieldView[];
+  /** RFC 6902 patch live -> Git. */
+  patch: unknown[];
   message?: string;
   /** Unified YAML diff live -> Git, Secret values masked; '' when nothing changes. */
   diff: string;

@@ -7,7 +7,19 @@ import { useState } from 'preact/hooks';
 import type { AppDetail, ObjectView } from '../shared/api.ts';
 import { useApi } from './api.ts';
 import { differs, groupObjects, shortSha } from './format.ts';
-import { auditHref, Badge, Commit, diffHref, FieldsTable, Problem, Time, useNow } from './parts.tsx';
+import {
+  auditHref,
+  Badge,
+  Commit,
+  diffHref,
+  Fact,
+  FieldsTable,
+  Head,
+  Problem,
+  SearchField,
+  Time,
+  useNow,
+} from './parts.tsx';
 
 function counts(objects: readonly ObjectView[]): string {
   const n = new Map<string, number>();
@@ -87,52 +99,31 @@ export function AppPage({ name }: { name: string }) {
       <Problem error={error} />
       {a && (
         <dl class="facts">
-          <div>
-            <dt>State</dt>
-            <dd>
-              <Badge word={a.state} />
-            </dd>
-          </div>
-          <div>
-            <dt>Health</dt>
-            <dd>
-              <Badge word={a.health} />
-            </dd>
-          </div>
-          <div>
-            <dt>Mode</dt>
-            <dd>
-              {a.mode === 'report' ? 'report (drift is reported, never written)' : 'apply (drift is healed)'}
-            </dd>
-          </div>
-          <div>
-            <dt>Source</dt>
-            <dd>
-              <code>{a.source}</code> ref <code>{a.ref ?? 'HEAD'}</code> path <code>{a.path}</code>
-            </dd>
-          </div>
-          <div>
-            <dt>Seen commit</dt>
-            <dd>
-              <Commit c={a.seen} now={now} />
-            </dd>
-          </div>
-          <div>
-            <dt>Applied commit</dt>
-            <dd>
-              <Commit
-                c={a.applied}
-                now={now}
-                empty={a.mode === 'report' ? 'never (report mode)' : 'none yet'}
-              />
-            </dd>
-          </div>
-          <div>
-            <dt>Last reconcile</dt>
-            <dd>
-              <Time iso={a.lastReconcileAt} now={now} /> · next poll <Time iso={a.nextPollAt} now={now} />
-            </dd>
-          </div>
+          <Fact label="State">
+            <Badge word={a.state} />
+          </Fact>
+          <Fact label="Health">
+            <Badge word={a.health} />
+          </Fact>
+          <Fact label="Mode">
+            {a.mode === 'report' ? 'report (drift is reported, never written)' : 'apply (drift is healed)'}
+          </Fact>
+          <Fact label="Source">
+            <code>{a.source}</code> ref <code>{a.ref ?? 'HEAD'}</code> path <code>{a.path}</code>
+          </Fact>
+          <Fact label="Seen commit">
+            <Commit c={a.seen} now={now} />
+          </Fact>
+          <Fact label="Applied commit">
+            <Commit
+              c={a.applied}
+              now={now}
+              empty={a.mode === 'report' ? 'never (report mode)' : 'none yet'}
+            />
+          </Fact>
+          <Fact label="Last reconcile">
+            <Time iso={a.lastReconcileAt} now={now} /> · next poll <Time iso={a.nextPollAt} now={now} />
+          </Fact>
           <div>
             <dt>Last error</dt>
             <dd class="error-cell">{a.lastError ?? <span class="muted">none</span>}</dd>
@@ -160,15 +151,7 @@ export function AppPage({ name }: { name: string }) {
             aria-label="Filter objects"
             onSubmit={(e) => e.preventDefault()}
           >
-            <label>
-              Search
-              <input
-                type="search"
-                value={query}
-                placeholder="kind, namespace, name"
-                onInput={(e) => setQuery(e.currentTarget.value)}
-              />
-            </label>
+            <SearchField value={query} placeholder="kind, namespace, name" onChange={setQuery} />
             <label class="check">
               <input
                 type="checkbox"
@@ -193,15 +176,7 @@ export function AppPage({ name }: { name: string }) {
                     <caption class="sr-only">
                       {k.kind} objects{waves && w.wave !== null ? ` of wave ${w.wave}` : ''}
                     </caption>
-                    <thead>
-                      <tr>
-                        <th scope="col">Name</th>
-                        <th scope="col">Namespace</th>
-                        <th scope="col">Sync</th>
-                        <th scope="col">Health</th>
-                        <th scope="col">Source</th>
-                      </tr>
-                    </thead>
+                    <Head columns={['Name', 'Namespace', 'Sync', 'Health', 'Source']} />
                     <tbody>
                       {k.objects.map((o) => (
                         <ObjectRows key={`${o.namespace ?? ''}/${o.name}`} o={o} now={now} />

@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import type { AppsView } from '../shared/api.ts';
 import { useApi } from './api.ts';
 import { appMatches } from './format.ts';
-import { appHref, Badge, Commit, Problem, Time, useNow } from './parts.tsx';
+import { appHref, Badge, Commit, Head, Problem, SearchField, Time, useNow } from './parts.tsx';
 
 export function AppsPage() {
   const { data, error } = useApi<AppsView>('/api/apps');
@@ -21,15 +21,7 @@ export function AppsPage() {
       <h1 tabIndex={-1}>Apps</h1>
       <Problem error={error} />
       <form class="filters" role="search" aria-label="Filter apps" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Search
-          <input
-            type="search"
-            value={query}
-            placeholder="name, repository, commit, author"
-            onInput={(e) => setQuery(e.currentTarget.value)}
-          />
-        </label>
+        <SearchField value={query} placeholder="name, repository, commit, author" onChange={setQuery} />
         <label>
           State
           <select value={state} onChange={(e) => setState(e.currentTarget.value)}>
@@ -55,18 +47,18 @@ export function AppsPage() {
       </p>
       <table class="apps cards">
         <caption class="sr-only">Apps with their sync state, health, tracked ref and commits</caption>
-        <thead>
-          <tr>
-            <th scope="col">App</th>
-            <th scope="col">State</th>
-            <th scope="col">Health</th>
-            <th scope="col">Ref</th>
-            <th scope="col">Seen commit</th>
-            <th scope="col">Applied commit</th>
-            <th scope="col">Next poll</th>
-            <th scope="col">Last error</th>
-          </tr>
-        </thead>
+        <Head
+          columns={[
+            'App',
+            'State',
+            'Health',
+            'Ref',
+            'Seen commit',
+            'Applied commit',
+            'Next poll',
+            'Last error',
+          ]}
+        />
         <tbody>
           {shown.map((a) => (
             <tr key={a.name} class={a.lastError ? 'has-error' : ''}>

@@ -25,10 +25,7 @@ function Objects({ objects, now }: { objects: readonly AuditObjectView[]; now: n
           {o.error && <p class="message">{o.error}</p>}
           {o.fields && o.fields.length > 0 && (
             <FieldsTable
-              fields={o.fields.map((f) => ({
-                ...f,
-                owners: f.owners.map((w) => ({ ...w, time: w.time ?? null })),
-              }))}
+              fields={o.fields}
               caption={`Fields of ${o.kind} ${o.name}`}
               ownersHeading="Live value owned by"
               now={now}

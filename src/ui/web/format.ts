@@ -1,4 +1,5 @@
 /** Pure helpers of the status page: words, times and values as the page shows them. No DOM. */
+import { relativeTime } from '../../cli/table.ts';
 import type { AppSummary, CommitView, ObjectView } from '../shared/api.ts';
 
 export const shortSha = (sha: string): string => sha.slice(0, 7);
@@ -9,23 +10,9 @@ export const subject = (message: string | null): string => (message ?? '').split
 /** `Ada Lovelace <ada@example.com>` -> `Ada Lovelace`. */
 export const authorName = (author: string | null): string => (author ?? '').replace(/\s*<[^>]*>$/, '');
 
-/** `3 s ago`, `in 25 s`, `4 min ago`, `2 h ago`, `5 d ago`; '' for no time. */
+/** `3s ago`, `in 25s`, `4m ago` as `tether status` words them; '' for no time. */
 export function relative(iso: string | null | undefined, now: number): string {
-  if (!iso) return '';
-  const t = Date.parse(iso);
-  if (Number.isNaN(t)) return '';
-  const s = Math.round((t - now) / 1000);
-  const a = Math.abs(s);
-  if (a === 0) return 'now';
-  const text =
-    a < 60
-      ? `${a} s`
-      : a < 3600
-        ? `${Math.round(a / 60)} min`
-        : a < 86_400
-          ? `${Math.round(a / 3600)} h`
-          : `${Math.round(a / 86_400)} d`;
-  return s > 0 ? `in ${text}` : `${text} ago`;
+  return iso ? relativeTime(iso, now) : '';
 }
 
 /** A field value as JSON on one line; `(absent)` for a missing one. */

@@ -1,6 +1,7 @@
 /** Small pieces every view uses: badges, times, commits, field tables, the page's route. */
+import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import type { CommitView, FieldView, OwnerView } from '../shared/api.ts';
+import type { CommitView } from '../shared/api.ts';
 import { authorName, relative, shortSha, subject, tone, value } from './format.ts';
 
 export type Route =
@@ -95,13 +96,15 @@ export function Commit({
   );
 }
 
-function Owners({
-  owners,
-  now,
-}: {
-  owners: readonly (OwnerView | { manager: string; operation: string; time?: string | null })[];
-  now: number;
-}) {
+/** A field as drift, the audit log and diff show it (an owner's time may be unknown). */
+interface ShownField {
+  path: string;
+  desired: unknown;
+  live: unknown;
+  owners: readonly { manager: string; operation: string; time?: string | null }[];
+}
+
+function Owners({ owners, now }: { owners: ShownField['owners']; now: number }) {
   if (owners.length === 0) return <span class="muted">no owner</span>;
   return (
     <ul class="owners">
@@ -128,8 +131,7 @@ export function FieldsTable({
   now,
   ownersHeading = 'Changed by',
 }: {
-  fields:
-    readonly FieldView[] | readonly { path: string; desired: unknown; live: unknown; owners: OwnerView[] }[];
+  fields: readonly ShownField[];
   caption: string;
   now: number;
   ownersHeading?: string;
@@ -138,14 +140,7 @@ export function FieldsTable({
     <div class="scroll">
       <table class="fields">
         <caption>{caption}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Field</th>
-            <th scope="col">In Git</th>
-            <th scope="col">Live</th>
-            <th scope="col">{ownersHeading}</th>
-          </tr>
-        </thead>
+        <Head columns={['Field', 'In Git', 'Live', ownersHeading]} />
         <tbody>
           {fields.map((f) => (
             <tr key={f.path}>
@@ -175,5 +170,53 @@ export function Problem({ error }: { error: string | undefined }) {
     <p class="problem" role="alert">
       {error}
     </p>
+  );
+}
+
+/** The labelled search box of a filter form. */
+export function SearchField({
+  value,
+  placeholder,
+  onChange,
+}: {
+  value: string;
+  placeholder: string;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <label>
+      Search
+      <input
+        type="search"
+        value={value}
+        placeholder={placeholder}
+        onInput={(e) => onChange(e.currentTarget.value)}
+      />
+    </label>
+  );
+}
+
+/** One labelled fact of a description list. */
+export function Fact({ label, children }: { label: string; children: ComponentChildren }) {
+  return (
+    <div>
+      <dt>{label}</dt>
+      <dd>{children}</dd>
+    </div>
+  );
+}
+
+/** A table's header row: one column header per name. */
+export function Head({ columns }: { columns: readonly string[] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((c) => (
+          <th scope="col" key={c}>
+            {c}
+          </th>
+        ))}
+      </tr>
+    </thead>
   );
 }

@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigErrors, parseConfig } from '../../../src/config/index.ts';
+import { parseConfig } from '../../../src/config/index.ts';
+import { configProblems } from './helpers.ts';
 
 const APP = `apps:\n  - name: shop\n    source: {repo: https://git.example.com/org/deploy.git}\n`;
 
-function errors(text: string): string[] {
-  try {
-    parseConfig(text, 'tether.yaml');
-  } catch (err) {
-    if (!(err instanceof ConfigErrors)) throw err;
-    return err.message.split('\n').slice(1);
-  }
-  throw new Error('config was accepted');
-}
+const errors = (text: string) => configProblems(text);
 
 describe('the ui: key', () => {
   it('serves the status page by default, without credentials', () => {
