@@ -179,11 +179,17 @@ export function createUiRoutes(deps: UiDeps): UiRoutes {
   };
 
   const auditView = async (app: string | undefined): Promise<AuditView> => {
-    const snapshot = await audit.read();
+    let snapshot = await audit.read();
+    let anchors = anchorsOf(snapshot);
+    // An anchor written after the log was read (the next record's) is checked against that record.
+    if (anchors.some((a) => a.seq > snapshot.chain.head.seq)) {
+      snapshot = await audit.read();
+      anchors = anchorsOf(snapshot);
+    }
     const groups = commitGroups(snapshot.records, app);
     return {
       chain: snapshot.chain,
-      anchors: anchorsOf(snapshot),
+      anchors,
       groups,
       shown: groups.reduce((n, g) => n + g.records.length, 0),
       total: snapshot.chain.records,

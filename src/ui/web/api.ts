@@ -3,7 +3,7 @@
  * nothing else), with the bearer token when the agent asks for one, and the live feed of
  * /api/events read as a stream (so it can carry the token too). The page never writes.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ErrorView } from '../shared/api.ts';
 
 const TOKEN_KEY = 'tether-token';
@@ -139,7 +139,9 @@ export interface Loaded<T> {
 
 /**
  * Loads `path` now and again after every change the feed reports (unless `follow` is false),
- * keeping the last good data on screen while the next load runs.
+ * keeping the last good data on screen while the next load runs. A load under way is not
+ * cut short by the next change (on a busy agent every load would be), and an answer older
+ * than the one shown is dropped.
  */
 export function useApi<T>(path: string, follow = true): Loaded<T> & { reload: () => void } {
   const { changes: n } = useFeed();
@@ -150,20 +152,34 @@ export function useApi<T>(path: string, follow = true): Loaded<T> & { reload: ()
     error: undefined,
     loading: true,
   });
+  const order = useRef({ asked: 0, shown: 0 });
   const trigger = follow ? n : 0;
+  // Leaving the path (or the page) abandons its loads.
+  const abort = useRef(new AbortController());
   useEffect(() => {
-    const abort = new AbortController();
+    const controller = new AbortController();
+    abort.current = controller;
+    return () => controller.abort();
+  }, [path]);
+  useEffect(() => {
+    const mine = ++order.current.asked;
+    const { signal } = abort.current;
+    const fresh = () => !signal.aborted && mine >= order.current.shown;
     setState((s) =>
       s.path === path ? { ...s, loading: true } : { path, data: undefined, error: undefined, loading: true },
     );
-    getJson<T>(path, abort.signal).then(
-      (data) => setState({ path, data, error: undefined, loading: false }),
+    getJson<T>(path, signal).then(
+      (data) => {
+        if (!fresh()) return;
+        order.current.shown = mine;
+        setState({ path, data, error: undefined, loading: false });
+      },
       (e: unknown) => {
-        if (abort.signal.aborted) return;
-        setState((s) => ({ ...s, error: e instanceof Error ? e.message : String(e), loading: false }));
+        // The last good data stays on screen, with the error above it.
+        if (fresh())
+          setState((s) => ({ ...s, error: e instanceof Error ? e.message : String(e), loading: false }));
       },
     );
-    return () => abort.abort();
   }, [path, trigger, manual]);
   // Data of the path asked for only: never the previous page's while the next one loads.
   const current = state.path === path ? state : { data: undefined, error: undefined, loading: true };
