@@ -179,7 +179,10 @@ export function auditCommand(): Command {
   const cmd = new Command('audit')
     .description(DESCRIPTIONS.audit)
     .option('--audit-log <file>', `audit log file (default ${DEFAULT_AUDIT_LOG})`)
-    .option('--url <url>', "read the agent's log over its listener instead (e.g. http://127.0.0.1:9090)")
+    .option(
+      '--url <url>',
+      "read the agent's log over its listener instead (e.g. http://127.0.0.1:9090; with ui.auth, TETHER_AGENT_TOKEN or user:password@ in the URL)",
+    )
     .option('--app <name>', 'only this app')
     .option('--commit <sha>', 'only this commit (a prefix is enough; with --repo, any git revision)')
     .option(
