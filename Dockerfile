@@ -43,7 +43,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && npm cache clean --force
 
-# dist/ compiled from src/ with the project's TypeScript (devDependencies stay in this stage).
+# dist/ compiled from src/ with the project's TypeScript, and the status page bundled by
+# esbuild into dist/ui/assets (devDependencies stay in this stage).
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./

@@ -20,6 +20,7 @@ import { LeaderElector } from './leader.ts';
 import type { Logger } from './logger.ts';
 import { Metrics } from './metrics.ts';
 import { startServer } from './server.ts';
+import { createUiRoutes } from '../ui/server/routes.ts';
 import { createWebhookHandler, loadWebhookEndpoints } from './webhook.ts';
 
 /** The webhook endpoint: verified pushes trigger the apps whose repository and ref they name. */
@@ -181,6 +182,14 @@ export class Agent {
       }),
       auditLog: auditLog.path,
       webhook: await webhookFor(config, appSet, log),
+      ui: createUiRoutes({
+        config: config.ui,
+        listenHost: listen.host,
+        runners: () => appSet.runners(),
+        agent: () => ({ identity, leader: elector ? elector.isLeader : true, audit: audit.status() }),
+        auditLog: auditLog.path,
+        warn: (msg) => log.warn({ component: 'ui' }, msg),
+      }),
     });
     log.info(
       { port, apps: appSet.runners().length, auditLog: config.auditLog },

@@ -384,7 +384,8 @@ export class AppResources {
       const handledReconcileAt = this.done.get(key);
       // After a restart the status written before stays until the app has reconciled once:
       // a restart is not news, and what it said (commits, health) is still the best known.
-      if (!problem && r.status?.conditions && app && app.reconciles === 0 && app.state === 'pending') continue;
+      if (!problem && r.status?.conditions && app && app.reconciles === 0 && app.state === 'pending')
+        continue;
       const status = appResourceStatus({
         resource: r,
         ...(app ? { app } : {}),

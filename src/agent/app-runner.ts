@@ -42,7 +42,8 @@ import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import { healthEvent, type HealthMemory } from './health-decisions.ts';
 import { summarize as summarizeHealth, type HealthStatus } from '../health/index.ts';
-import { readHealth, unhealthyObjects, type UnhealthyObject } from '../sync/wait.ts';
+import { readHealth, unhealthyObjects, type ObjectHealth, type UnhealthyObject } from '../sync/wait.ts';
+import type { RunnerView } from './runner-view.ts';
 import { maskError, type Masker } from '../manifests/index.ts';
 import type { Notifications, NotifierStatus } from '../notify/dispatcher.ts';
 import { healthMessage, reconcileEvent } from '../notify/events.ts';
@@ -151,6 +152,9 @@ export class AppRunner {
   private sourceError: string | null = null;
   private healthMemory: HealthMemory | undefined;
   private readonly st: AppStatus;
+  /** The last reconcile's objects and their health, for the status page (view()). */
+  private lastReport: RunnerView['report'];
+  private lastHealth: readonly ObjectHealth[] = [];
 
   constructor(deps: AppRunnerDeps) {
     this.d = deps;
@@ -207,6 +211,13 @@ export class AppRunner {
       };
     }
     return { ...this.st };
+  }
+
+  /** What the status page shows beyond status(): read-only references. */
+  view(): RunnerView {
+    const { app, conn, tracker } = this.d;
+    const { lastReport: report, lastHealth: health } = this;
+    return { app, conn, tracker, commit: this.loaded?.commit, plan: this.loaded?.plan ?? [], report, health };
   }
 
   start(): void {
@@ -497,6 +508,7 @@ export class AppRunner {
     if (app.mode === 'apply' && !results.some((r) => failed(r.status)))
       this.st.lastAppliedCommit = commit.sha;
     Object.assign(this.st, view);
+    this.lastReport = { commit: commit.sha, results };
     return { objects: results, result: reconcileResult(app.mode, results, commitIsNew) };
   }
 
@@ -518,6 +530,7 @@ export class AppRunner {
       objects.map((o) => o.health.status),
     );
     Object.assign(this.st, { health: status, unhealthy: unhealthyObjects(objects).slice(0, 20) });
+    this.lastHealth = objects;
     if (app.mode !== 'apply' || this.st.lastAppliedCommit !== current.commit.sha) return;
     const { memory, event } = healthEvent(this.healthMemory, current.commit.sha, status, Date.now());
     this.healthMemory = memory;

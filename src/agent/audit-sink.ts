@@ -8,19 +8,13 @@ import type { AuditInput, AuditLog, AuditRecord } from '../audit/index.ts';
 import { chainIdOf, writeAnchor } from '../cluster/audit-anchor.ts';
 import { redactUrl } from '../errors.ts';
 import type { Connection } from '../sync/pipeline.ts';
+import type { AuditHeadView } from '../ui/shared/api.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 
-export interface AuditStatus {
+/** What /status and the status page say of the log (the page's AuditHeadView), and where it is. */
+export interface AuditStatus extends AuditHeadView {
   path: string;
-  writable: boolean;
-  lastError: string | null;
-  head: { seq: number; hash: string };
-  /** Names this log where its head is anchored. */
-  chain: string | null;
-  /** The last anchor written, and the last failure to write one. */
-  anchoredSeq: number | null;
-  anchorError: string | null;
 }
 
 interface AnchorTarget {

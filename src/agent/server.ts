@@ -2,12 +2,14 @@
  * The agent's HTTP endpoints: /metrics (Prometheus), /healthz (the process answers),
  * /readyz (config loaded, caches synced, or a standby waiting its turn), /status (per app, for
  * `tether status`), /audit (the audit log as it is on disk, for `tether audit --url`), and
- * /webhook/<name> (push triggers). Nothing here writes, except what a verified webhook triggers.
+ * /webhook/<name> (push triggers), and the status page at / with its data under /api/
+ * (src/ui/server/routes.ts). Nothing here writes, except what a verified webhook triggers.
  */
 import { createReadStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { snapshotSize } from '../audit/verify.ts';
+import type { UiRoutes } from '../ui/server/routes.ts';
 import type { Metrics } from './metrics.ts';
 
 export interface ServerDeps {
@@ -17,6 +19,8 @@ export interface ServerDeps {
   /** The audit log's path (served read-only, up to a size no append is half way through). */
   auditLog: string;
   webhook: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  /** The status page and its data, and the credentials check in front of them, /status and /audit. */
+  ui?: UiRoutes;
 }
 
 function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
@@ -58,6 +62,7 @@ export async function startServer(
       }
       if (path === '/healthz') return send(res, 200, 'ok\n');
       if (path === '/readyz') return deps.ready() ? send(res, 200, 'ready\n') : send(res, 503, 'not ready\n');
+      if (deps.ui && (await deps.ui.handle(req, res, path))) return;
       if (path === '/status')
         return send(res, 200, JSON.stringify(deps.status(), null, 2) + '\n', 'application/json');
       if (path === '/audit') {
@@ -73,7 +78,11 @@ export async function startServer(
         const { contentType, body } = await deps.metrics.render();
         return send(res, 200, body, contentType);
       }
-      send(res, 404, 'not found: try /status, /audit, /metrics, /healthz, /readyz\n');
+      send(
+        res,
+        404,
+        `not found: try ${deps.ui?.enabled ? '/ (the status page), ' : ''}/status, /audit, /metrics, /healthz, /readyz\n`,
+      );
     };
     handle().catch((e: unknown) => {
       if (!res.headersSent) send(res, 500, `internal error: ${e instanceof Error ? e.message : String(e)}\n`);

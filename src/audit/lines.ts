@@ -22,15 +22,25 @@ export interface RawLine {
 
 const NEWLINE = 0x0a;
 
-/** Lines of `path` within bytes [0, size). */
-export async function* readLines(path: string, size: number): AsyncGenerator<RawLine> {
-  if (size === 0) return;
+/** Where to start reading: the first byte of a line, and that line's number. */
+export interface LineStart {
+  offset: number;
+  line: number;
+}
+
+/** Lines of `path` within bytes [from.offset, size) (by default the whole of [0, size)). */
+export async function* readLines(
+  path: string,
+  size: number,
+  from: LineStart = { offset: 0, line: 1 },
+): AsyncGenerator<RawLine> {
+  if (size <= from.offset) return;
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let parts: Buffer[] = [];
   let partBytes = 0; // bytes of the current line so far (kept or not)
   let tooLong = false;
-  let offset = 0; // of the current line
-  let line = 1;
+  let offset = from.offset; // of the current line
+  let line = from.line;
 
   const finish = (terminated: boolean): RawLine => {
     const out: RawLine = { line, offset, bytes: partBytes, terminated };
@@ -57,7 +67,7 @@ export async function* readLines(path: string, size: number): AsyncGenerator<Raw
     } else if (piece.length > 0) parts.push(piece);
   };
 
-  const stream = createReadStream(path, { start: 0, end: size - 1, highWaterMark: 1024 * 1024 });
+  const stream = createReadStream(path, { start: from.offset, end: size - 1, highWaterMark: 1024 * 1024 });
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     let start = 0;
     for (let nl = chunk.indexOf(NEWLINE, start); nl !== -1; nl = chunk.indexOf(NEWLINE, start)) {

@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { EMPTY_HEAD, chainProblem, type ChainHead } from './chain.ts';
 import { AuditNotFoundError } from './errors.ts';
-import { readLines } from './lines.ts';
+import { readLines, type LineStart } from './lines.ts';
 import { acquireAuditLock } from './lock.ts';
 import { parseRecordLine } from './parse.ts';
 import type { AuditRecord } from './record.ts';
@@ -27,7 +27,8 @@ export type VerifyResult = (
 };
 
 export type ScanEvent =
-  | { kind: 'record'; line: number; record: AuditRecord }
+  /** `next`: the offset of the line after it (where a later scan resumes). */
+  | { kind: 'record'; line: number; record: AuditRecord; next: number }
   | { kind: 'torn'; line: number; bytes: number }
   | { kind: 'bad'; line: number; reason: string };
 
@@ -56,10 +57,18 @@ export async function snapshotSize(path: string): Promise<number> {
   }
 }
 
-/** Checks every line of the first `size` bytes in order; stops after the first bad one. */
-export async function* scanChain(path: string, size: number): AsyncGenerator<ScanEvent> {
-  let head = EMPTY_HEAD;
-  for await (const raw of readLines(path, size)) {
+/** Where a scan left off: the next line's offset and number, and the chain head before it. */
+export interface ScanResume extends LineStart {
+  head: ChainHead;
+}
+
+/**
+ * Checks every line of the first `size` bytes in order; stops after the first bad one. With
+ * `resume`, starts where an earlier scan of the same file ended (the lines before it checked).
+ */
+export async function* scanChain(path: string, size: number, resume?: ScanResume): AsyncGenerator<ScanEvent> {
+  let head = resume?.head ?? EMPTY_HEAD;
+  for await (const raw of readLines(path, size, resume)) {
     if (!raw.terminated) {
       yield { kind: 'torn', line: raw.line, bytes: raw.bytes };
       return;
@@ -79,7 +88,7 @@ export async function* scanChain(path: string, size: number): AsyncGenerator<Sca
       return;
     }
     head = { seq: parsed.record.seq, hash: parsed.record.hash };
-    yield { kind: 'record', line: raw.line, record: parsed.record };
+    yield { kind: 'record', line: raw.line, record: parsed.record, next: raw.offset + raw.bytes + 1 };
   }
 }
 

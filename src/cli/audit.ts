@@ -18,6 +18,7 @@ import { KubeClient } from '../cluster/client.ts';
 import { parseDuration } from '../config/index.ts';
 import { redactUrl, TetherError } from '../errors.ts';
 import { AgentUnreachableError } from './status.ts';
+import { agentGet } from './agent-http.ts';
 import { shortSha } from '../util/sha.ts';
 import { DEFAULT_AUDIT_LOG, outputOption } from './common.ts';
 import { UsageError } from './output.ts';
@@ -85,15 +86,13 @@ async function withLog<T>(flags: SourceFlags, work: (file: string, label: string
     const file = flags.auditLog ?? DEFAULT_AUDIT_LOG;
     return work(file, file);
   }
-  const url = `${flags.url.replace(/\/$/, '')}/audit`;
+  const url = redactUrl(`${flags.url.replace(/\/$/, '')}/audit`);
   let body: string;
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(60_000) });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    body = await res.text();
+    body = await (await agentGet(flags.url, '/audit', 60_000)).text();
   } catch (e) {
     throw new AgentUnreachableError(
-      `cannot read the audit log from ${url}: ${e instanceof Error ? e.message : String(e)}`,
+      `cannot read the audit log: ${redactUrl(e instanceof Error ? e.message : String(e))}`,
       {
         hint: 'check --url: the agent listens where its config says (listen:, default 127.0.0.1:9090)',
       },
@@ -180,7 +179,10 @@ export function auditCommand(): Command {
   const cmd = new Command('audit')
     .description(DESCRIPTIONS.audit)
     .option('--audit-log <file>', `audit log file (default ${DEFAULT_AUDIT_LOG})`)
-    .option('--url <url>', "read the agent's log over its listener instead (e.g. http://127.0.0.1:9090)")
+    .option(
+      '--url <url>',
+      "read the agent's log over its listener instead (e.g. http://127.0.0.1:9090; with ui.auth, TETHER_AGENT_TOKEN or user:password@ in the URL)",
+    )
     .option('--app <name>', 'only this app')
     .option('--commit <sha>', 'only this commit (a prefix is enough; with --repo, any git revision)')
     .option(

@@ -10,7 +10,8 @@ export const DESCRIPTIONS = {
   sync: 'apply the manifests of a Git commit to the cluster with server-side apply',
   diff: 'show what applying a Git ref would change in the live cluster (server-side dry-run)',
   drift: 'report how the live cluster differs from Git, and who changed each field',
-  agent: 'run Tether continuously for the apps of a config file and the App resources (poll, webhooks, watch, apply or report)',
+  agent:
+    'run Tether continuously for the apps of a config file and the App resources (poll, webhooks, watch, apply or report)',
   audit: 'list the audit log: what Tether applied, healed, pruned or found, per commit',
   status: "show each app's tracked ref, last seen and applied commit, state, last error and next poll",
   revert: 'write the revert of a commit on top of the tracked branch (and push it), for rollback through Git',

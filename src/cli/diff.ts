@@ -44,7 +44,7 @@ interface Range {
 
 const title = (p: Preview) => formatId(p.id);
 
-function yamlDiff(p: Preview, color: boolean, labels: [string, string]): string {
+export function yamlDiff(p: Preview, color: boolean, labels: [string, string]): string {
   if (!p.change) return '';
   return unifiedYamlDiff(p.change.before, p.change.after, {
     color,
@@ -95,18 +95,23 @@ function jsonOut(
           })),
         }
       : {}),
-    objects: previews.map((p) => ({
-      apiVersion: apiVersionOf(p.id),
-      kind: p.id.kind,
-      namespace: p.id.namespace,
-      name: p.id.name,
-      action: p.status,
-      fields: p.fields,
-      patch: p.change?.patch ?? [],
-      ...(p.message ? { message: p.message } : {}),
-    })),
+    objects: previews.map(previewJson),
   };
   return serialize(json, format);
+}
+
+/** One object of `diff -o json` (and of the status page's diff). */
+export function previewJson(p: Preview) {
+  return {
+    apiVersion: apiVersionOf(p.id),
+    kind: p.id.kind,
+    namespace: p.id.namespace,
+    name: p.id.name,
+    action: p.status,
+    fields: p.fields,
+    patch: p.change?.patch ?? [],
+    ...(p.message ? { message: p.message } : {}),
+  };
 }
 
 function markdownOut(commit: string, app: string, previews: Preview[], range: Range | undefined): string {

@@ -10,8 +10,9 @@ import { AppCrdMissingError, listApps } from '../apps/api.ts';
 import type { AppResource } from '../apps/resource.ts';
 import { KubeClient } from '../cluster/client.ts';
 import { ApiUnreachableError } from '../cluster/errors.ts';
-import { TetherError } from '../errors.ts';
+import { redactUrl, TetherError } from '../errors.ts';
 import { appsTable } from './apps.ts';
+import { agentGet } from './agent-http.ts';
 import { shortSha } from '../util/sha.ts';
 import { outputOption, useColor } from './common.ts';
 import { serialize } from './result-json.ts';
@@ -101,6 +102,8 @@ Without --url, the status comes from the App resources (apps.tether.dev) through
 server, so kubectl access is enough; when the cluster serves no App CRD (or none is
 reachable), from an agent at ${LOCAL_AGENT}. With --url, from that agent's /status: every
 app it runs, config file and App resources alike, with next poll and notifier failures.
+An agent whose config sets ui.auth wants credentials: a bearer token in TETHER_AGENT_TOKEN,
+or user:password in the URL (basic auth).
 
 Examples:
   tether status
@@ -112,14 +115,12 @@ Examples:
         const fromCluster = await appsFromCluster(flags);
         if (fromCluster) return printApps(fromCluster, flags);
       }
-      const url = `${(flags.url ?? LOCAL_AGENT).replace(/\/$/, '')}/status`;
+      const url = flags.url ?? LOCAL_AGENT;
       let body: StatusBody;
       try {
-        const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-        if (!res.ok) throw new Error(`HTTP ${res.status}`);
-        body = (await res.json()) as StatusBody;
+        body = (await (await agentGet(url, '/status', 10_000)).json()) as StatusBody;
       } catch (e) {
-        throw new AgentUnreachableError(`cannot read the agent status at ${url}: ${(e as Error).message}`, {
+        throw new AgentUnreachableError(`cannot read the agent status: ${redactUrl((e as Error).message)}`, {
           hint: 'is `tether agent` running, and listening there? pass its address with --url',
         });
       }

@@ -4,6 +4,7 @@ import { parseDuration } from './duration.ts';
 import { isSshUrl } from '../source/ssh-url.ts';
 import { githubRepository, gitlabProject } from '../notify/repository.ts';
 import { NOTIFY_EVENTS, type RawApp, type RawConfig, type RawNotification } from './schema.ts';
+import { buildUi } from './ui.ts';
 import type { AppConfig, NotificationConfig, TetherConfig, VerifyConfig, WebhookConfig } from './types.ts';
 
 /** `https://…`, `ssh://…`, `file://…`, or scp-like `git@host:org/repo`; anything else is a local path. */
@@ -30,6 +31,7 @@ export function buildConfig(raw: RawConfig, file: string | undefined, baseDir: s
       enabled: raw.appResources.enabled,
       ...(raw.appResources.labelSelector !== undefined && { labelSelector: raw.appResources.labelSelector }),
     },
+    ui: buildUi(raw.ui, baseDir),
     apps: raw.apps.map((app) => buildApp(app, baseDir)),
   };
 }

@@ -9,6 +9,7 @@ import { parseDuration } from './duration.ts';
 import { InvalidDurationError } from './errors.ts';
 import { parseListen } from './listen.ts';
 import { DNS_LABEL_RULE, isDnsLabel } from './names.ts';
+import { uiSchema } from './ui.ts';
 
 const MAX_INTERVAL_MS = 24 * 3_600_000;
 
@@ -193,6 +194,7 @@ export const configSchema = z.strictObject({
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
   leaderElection: leaderElection.prefault({}),
   webhooks: z.array(webhook).default([]),
+  ui: uiSchema.prefault({}),
   appResources: appResources.prefault({}),
   // At least one app, unless App resources are watched (checks.ts).
   apps: z.array(appSchema).default([]),

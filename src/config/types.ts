@@ -3,7 +3,9 @@
  * file's directory (or the working directory for flags). Secrets are never held here: only
  * the files or environment variables that hold them.
  */
+import type { UiConfig } from './ui.ts';
 
+export type { UiAuthConfig, UiConfig } from './ui.ts';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 export type SyncMode = 'apply' | 'report';
 export type ConflictPolicy = 'report' | 'force';
@@ -19,6 +21,8 @@ export interface TetherConfig {
   leaderElection: LeaderElectionConfig;
   webhooks: WebhookConfig[];
   appResources: AppResourcesConfig;
+  /** The status page at / and its data endpoints. */
+  ui: UiConfig;
   apps: AppConfig[];
 }
 

@@ -367,6 +367,13 @@ describe('charts/tether rendered by helm', () => {
       { name: 'github', type: 'github', secretFile: '/etc/tether/secrets/webhooks/github/secret' },
       { name: 'generic', type: 'generic', secretFile: '/etc/tether/secrets/webhooks/generic/secret' },
     ]);
+    expect(config.ui).toEqual({
+      enabled: true,
+      auth: {
+        bearerTokenFile: '/etc/tether/secrets/ui/token',
+        basicAuthFile: '/etc/tether/secrets/ui/users',
+      },
+    });
     const [shop, billing] = config.apps;
     expect(shop?.source).toMatchObject({
       repo: 'https://git.example.com/org/deploy.git',
@@ -448,6 +455,8 @@ describe('charts/tether rendered by helm', () => {
         'tether-notify:secret -> /etc/tether/secrets/apps/shop/notify-1',
         'tether-webhooks:github -> /etc/tether/secrets/webhooks/github/secret',
         'tether-webhooks:secret -> /etc/tether/secrets/webhooks/generic/secret',
+        'tether-ui:token -> /etc/tether/secrets/ui/token',
+        'tether-ui:people -> /etc/tether/secrets/ui/users',
       ].sort(),
     );
   });
@@ -504,7 +513,7 @@ describe('charts/tether rendered by helm', () => {
     expect(svc.spec.ports).toEqual([{ name: 'http', port: 9090, targetPort: 'http', protocol: 'TCP' }]);
   });
 
-  it('renders the optional PVC, ServiceMonitor and a webhook-only Ingress', async () => {
+  it('renders the optional PVC, ServiceMonitor and an Ingress for the webhooks and the status page', async () => {
     const { objects } = await renderOk([join(fixtures, 'values-full.yaml')]);
     const pvc = find<K8sObject & { spec: Record<string, unknown> }>(objects, 'PersistentVolumeClaim');
     expect(pvc.spec).toMatchObject({
@@ -523,7 +532,22 @@ describe('charts/tether rendered by helm', () => {
       objects,
       'Ingress',
     );
-    expect(ing.spec.rules.flatMap((r) => r.http.paths.map((p) => p.path))).toEqual(['/webhook/']);
+    // The status page (behind ui.auth) besides the webhooks; never /metrics, /status or /audit.
+    expect(ing.spec.rules.flatMap((r) => r.http.paths.map((p) => p.path))).toEqual([
+      '/webhook/',
+      '/',
+      '/assets/',
+      '/api/',
+    ]);
+    const webhooksOnly = await renderOk([join(fixtures, 'values-full.yaml'), { ingress: { ui: false } }]);
+    expect(
+      find<K8sObject & { spec: { rules: { http: { paths: { path: string }[] } }[] } }>(
+        webhooksOnly.objects,
+        'Ingress',
+      ).spec.rules.flatMap((r) => r.http.paths.map((p) => p.path)),
+    ).toEqual(['/webhook/']);
+    const off = await renderOk([{ ui: { enabled: false }, apps: [app('shop', 'shop')] }]);
+    expect(parseConfig(configOf(off.objects), '/etc/tether/tether.yaml').ui).toEqual({ enabled: false });
 
     // A ReadWriteOnce volume cannot be mounted by two pods of a rolling update on two nodes.
     const rwo = await renderOk([{ persistence: { enabled: true }, apps: [app('shop', 'shop')] }]);
@@ -611,6 +635,15 @@ describe('charts/tether rendered by helm', () => {
         apps: [app('shop', 'shop', { rbac: { resources: [{ apiGroups: ['apps'], resources: ['*'] }] } })],
       },
       message: /"\*" in resources .*rbac\.allowWildcards/,
+    },
+    {
+      what: 'the status page on the Ingress without credentials',
+      values: {
+        apps: [app('shop', 'shop')],
+        ingress: { enabled: true, ui: true, hosts: [{ host: 'tether.example.com' }] },
+      },
+      message:
+        /ingress\.ui exposes the status page .* set ui\.auth\.bearerTokenSecret or ui\.auth\.basicAuthSecret/,
     },
     {
       what: 'two apps with one name',

@@ -97,7 +97,10 @@ describe('npm install -g of the packed tarball', () => {
     expect(top).not.toContain('src');
     expect(top).not.toContain('test');
     expect(existsSync(join(pkg, 'dist', 'cli', 'main.js'))).toBe(true);
-    for (const dev of ['node', 'typescript', 'vitest'])
+    // The status page, bundled at build time: its libraries and bundler are not installed.
+    expect(existsSync(join(pkg, 'dist', 'ui', 'assets', 'app.js'))).toBe(true);
+    expect(existsSync(join(pkg, 'dist', 'ui', 'assets', 'app.css'))).toBe(true);
+    for (const dev of ['node', 'typescript', 'vitest', 'esbuild', 'preact', 'playwright-core'])
       expect(existsSync(join(pkg, 'node_modules', dev))).toBe(false);
   });
 });

@@ -86,6 +86,12 @@ checks each value on its own (values.schema.json).
 {{- end }}
 {{- $_ := set $hooks $w.name true }}
 {{- end }}
+{{- if and .Values.ingress.enabled .Values.ingress.ui (not (or (.Values.ui.auth).bearerTokenSecret (.Values.ui.auth).basicAuthSecret)) }}
+{{- fail "ingress.ui exposes the status page (apps, drift, the audit trail) beyond the cluster: set ui.auth.bearerTokenSecret or ui.auth.basicAuthSecret (an existing Secret), or ingress.ui=false." }}
+{{- end }}
+{{- if and .Values.ingress.ui (not .Values.ui.enabled) }}
+{{- fail "ingress.ui routes the status page, but ui.enabled is false: set ui.enabled=true, or ingress.ui=false." }}
+{{- end }}
 {{- if not .Values.rbac.allowWildcards }}
 {{- $rules := concat .Values.rbac.namespacedResources .Values.rbac.clusterResources }}
 {{- range .Values.apps }}
@@ -173,10 +179,23 @@ Secret files.
 {{- end }}
 {{- $le := dict "enabled" .Values.leaderElection.enabled "namespace" .Release.Namespace "leaseName" (include "tether.leaseName" .) "leaseDurationSeconds" (int .Values.leaderElection.leaseDurationSeconds) }}
 {{- $auditLog := "/var/lib/tether/audit.jsonl" }}
+{{- $ui := dict "enabled" .Values.ui.enabled }}
+{{- with .Values.ui.auth }}
+{{- $auth := dict }}
+{{- with .bearerTokenSecret }}
+{{- $_ := set $auth "bearerTokenFile" (printf "%s/ui/token" $dir) }}
+{{- end }}
+{{- with .basicAuthSecret }}
+{{- $_ := set $auth "basicAuthFile" (printf "%s/ui/users" $dir) }}
+{{- end }}
+{{- if $auth }}
+{{- $_ := set $ui "auth" $auth }}
+{{- end }}
+{{- end }}
 {{- $appResources := dict "enabled" .Values.appResources.enabled }}
 {{- if and .Values.appResources.enabled .Values.appResources.labelSelector }}
 {{- $_ := set $appResources "labelSelector" .Values.appResources.labelSelector }}
 {{- end }}
-{{- $config := dict "auditLog" $auditLog "listen" (printf "0.0.0.0:%d" (int .Values.port)) "logLevel" .Values.logLevel "leaderElection" $le "webhooks" $hooks "appResources" $appResources "apps" $apps }}
+{{- $config := dict "auditLog" $auditLog "listen" (printf "0.0.0.0:%d" (int .Values.port)) "logLevel" .Values.logLevel "leaderElection" $le "webhooks" $hooks "ui" $ui "appResources" $appResources "apps" $apps }}
 {{- toYaml $config }}
 {{- end }}

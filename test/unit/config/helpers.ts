@@ -1,4 +1,4 @@
-import type { AppConfig } from '../../../src/config/index.ts';
+import { ConfigErrors, parseConfig, type AppConfig } from '../../../src/config/index.ts';
 
 /**
  * The app that a repository and nothing else makes, spelled out: every default of the config
@@ -21,4 +21,15 @@ export function defaultApp(name: string, repo: string): AppConfig {
     render: { allowCommands: false, allowRemoteBases: false },
     notifications: [],
   };
+}
+
+/** The error lines parseConfig reports for `text` (file `file`), or a failure when it accepts it. */
+export function configProblems(text: string, file = 'tether.yaml'): string[] {
+  try {
+    parseConfig(text, file);
+  } catch (err) {
+    if (!(err instanceof ConfigErrors)) throw err;
+    return err.message.split('\n').slice(1);
+  }
+  throw new Error('config was accepted');
 }

@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigErrors, parseConfig } from '../../../src/config/index.ts';
+import { parseConfig } from '../../../src/config/index.ts';
+import { configProblems } from './helpers.ts';
 
-function problems(text: string): string[] {
-  try {
-    parseConfig(text, '/etc/tether/tether.yaml');
-  } catch (err) {
-    if (!(err instanceof ConfigErrors)) throw err;
-    return err.message.split('\n').slice(1);
-  }
-  throw new Error('config was accepted');
-}
+const problems = (text: string) => configProblems(text, '/etc/tether/tether.yaml');
 
 const app = (repo: string, notifications: string) =>
   `apps:\n  - name: shop\n    source: {repo: ${repo}}\n    notifications:\n${notifications}`;

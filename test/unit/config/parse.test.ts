@@ -38,6 +38,7 @@ describe('parseConfig: valid files', () => {
         { name: 'github', type: 'github', secretFile: at('secrets/github') },
         { name: 'gitlab', type: 'gitlab', secretEnv: 'TETHER_GITLAB_SECRET' },
       ],
+      ui: { enabled: true },
       appResources: { enabled: false },
       apps: [
         {
@@ -107,6 +108,7 @@ describe('parseConfig: valid files', () => {
         leaseDurationSeconds: 15,
       },
       webhooks: [],
+      ui: { enabled: true },
       // A local repository path is relative to the config file too.
       appResources: { enabled: false },
       apps: [defaultApp('shop', resolve(fixtures, '../repos/deploy'))],
@@ -137,7 +139,7 @@ describe('parseConfig: valid files', () => {
 describe('parseConfig: errors name file:line:column, the key path and what is allowed', () => {
   it('unknown key at the top level, with a suggestion', () => {
     expect(errorLines(`lisen: 127.0.0.1:9090\n${APP}`)).toEqual([
-      'tether.yaml:1:1: lisen: unknown key (did you mean listen?); allowed keys: auditLog, listen, logLevel, leaderElection, webhooks, appResources, apps',
+      'tether.yaml:1:1: lisen: unknown key (did you mean listen?); allowed keys: auditLog, listen, logLevel, leaderElection, webhooks, ui, appResources, apps',
     ]);
   });
 
