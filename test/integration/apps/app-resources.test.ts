@@ -485,4 +485,33 @@ describe('App resources (apps.tether.dev)', () => {
     await sleep(2_000);
     expect(await cmValue(ns, 'kept')).toBe('v1');
   });
+
+  it('finishes what it was asked while it was down: an App deleted meanwhile is pruned by the next agent', async () => {
+    const ns = await namespace('app-restart');
+    const repo = git.createRepo('app-restart');
+    repo.commit({ 'p/a.yaml': cm('restart-a', 'v1') }, 'one object');
+    await kubectl(['apply', '-f', '-'], appYaml('restart', ns, git.url('app-restart'), { path: 'p' }));
+    await waitFor(async () => (await cmValue(ns, 'restart-a')) === 'v1', 30_000, 'applied');
+    await waitFor(
+      async () => (await getApp(ns, 'restart'))?.metadata.finalizers?.includes('tether.dev/prune'),
+      10_000,
+      'the prune finalizer',
+    );
+    // The agent dies; the App is deleted while none runs: the finalizer holds it.
+    await agent.stop('SIGKILL');
+    await kubectl(['-n', ns, 'delete', 'apps.tether.dev', 'restart', '--wait=false']);
+    await sleep(1_000);
+    expect(await getApp(ns, 'restart')).toBeDefined();
+    expect(await cmValue(ns, 'restart-a')).toBe('v1');
+    // A new agent knows nothing but what the cluster and the audit log hold, and that is enough.
+    agent = await startAgent({
+      apps: '  []\n',
+      extra: `appResources: {enabled: true, labelSelector: "${SHARD_LABEL}=${shard}"}\n`,
+      env: { KUBECONFIG: kubeconfig() },
+      dir: agent.dir,
+    });
+    cleanups.push(() => agent.stop('SIGKILL'));
+    await waitFor(async () => (await getApp(ns, 'restart')) === undefined, 30_000, 'the App gone');
+    expect(await cmValue(ns, 'restart-a')).toBeUndefined();
+  });
 });
