@@ -137,6 +137,15 @@ describe('App resources (apps.tether.dev)', () => {
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/web\s+True\s+in-sync/);
 
+    // Idle ticks (a poll every second) write nothing: no apply, no dry-run, no status patch, no GET.
+    const requests = async () => ({
+      patches: await agent.metric('tether_api_requests_total', { verb: 'patch' }),
+      gets: await agent.metric('tether_api_requests_total', { verb: 'get' }),
+    });
+    const idleBefore = await requests();
+    await sleep(3_000);
+    expect(await requests()).toEqual(idleBefore);
+
     const pid = agent.proc.pid;
     await kubectl([
       '-n',
