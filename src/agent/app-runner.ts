@@ -303,7 +303,7 @@ export class AppRunner {
       const tick: Tick = {
         sha: poll?.sha ?? current.commit.sha,
         plan: current.plan,
-        version: this.d.tracker.version(),
+        version: this.d.tracker.version(app.name),
         now: Date.now(),
       };
       // A refused newer commit does not change what is converged; an unreachable source (or
@@ -322,7 +322,7 @@ export class AppRunner {
         this.st.state = 'degraded';
         this.st.lastError = this.st.lastError ?? this.sourceError;
       }
-      this.settled = settleAfter(tick, this.d.tracker.version(), isQuiet(results.objects), result);
+      this.settled = settleAfter(tick, this.d.tracker.version(app.name), isQuiet(results.objects), result);
       await this.updateHealth(current, trigger, log);
     } catch (e) {
       result = 'error';

@@ -3,7 +3,7 @@
  * shared by every app that deploys there. A watch event on an object is routed to the app
  * named by its tether.dev/app label.
  */
-import { APP_LABEL, labelOf, MANAGED_SELECTOR } from '../contract.ts';
+import { APP_LABEL, INVENTORY_LABEL, labelOf, MANAGED_SELECTOR } from '../contract.ts';
 import { watchedReader, type LiveTracker } from '../cluster/live.ts';
 import { WatchCache } from '../cluster/watch-cache.ts';
 import type { App } from '../sync/app.ts';
@@ -40,6 +40,8 @@ export class Destinations {
     const base = await connect({ kubeconfig, context });
     const cache = new WatchCache(base.client, {
       labelSelector: MANAGED_SELECTOR,
+      // An app's objects, and its inventory: another app's writes never make it re-evaluate.
+      ownerOf: (obj) => labelOf(obj, APP_LABEL) ?? labelOf(obj, INVENTORY_LABEL),
       onChange: (ev) => {
         const owner = labelOf(ev.object, APP_LABEL);
         if (owner) this.onChange(owner);

@@ -21,9 +21,10 @@ export interface LiveTracker {
   track(info: ResourceInfo, namespaces?: string[]): Promise<void>;
   /**
    * Changes whenever a live read may answer differently than before (an object changed, a
-   * watch was added, a read missed the cache); undefined while a watch is down.
+   * watch was added, a read missed the cache); undefined while a watch is down. With `app`,
+   * changes to other apps' objects do not count.
    */
-  version(): string | undefined;
+  version(app?: string): string | undefined;
   /** The cached object, never a request (health is read from the cache alone). */
   peek(info: ResourceInfo, namespace: string, name: string): KubeObject | undefined;
 }
@@ -49,7 +50,8 @@ export function watchedReader(
     },
     tracker: {
       track: (info, namespaces) => cache.track(info, namespaces),
-      version: () => (cache.synced ? `${cache.revision}/${misses}` : undefined),
+      version: (app) =>
+        cache.synced ? `${app === undefined ? cache.revision : cache.revisionFor(app)}/${misses}` : undefined,
       peek: (info, namespace, name) => cache.get(info, namespace, name),
     },
   };

@@ -19,6 +19,11 @@ export interface WatchCacheOptions {
    * the differences found when a relist follows a 410 Gone. */
   onChange?: (ev: ChangeEvent) => void;
   log?: LogFn;
+  /**
+   * Who an object belongs to (an app, by its labels): a change to it then changes only that
+   * owner's revision (revisionFor), so one app's writes do not make every other app re-read.
+   */
+  ownerOf?: (obj: KubeObject) => string | undefined;
   /** Restricts every tracked kind, e.g. `app.kubernetes.io/managed-by=tether`. */
   labelSelector?: string;
   /** LIST page size. */
@@ -38,7 +43,11 @@ export class WatchCache {
   /** kind -> scope (namespace, or ALL) -> reflector */
   private readonly kinds = new Map<string, Map<string, Reflector>>();
   private stopped = false;
+  /** Changes no single owner accounts for: watches added or dropped, relists, unowned objects. */
   private changes = 0;
+  /** Changes to owned objects, by owner. */
+  private readonly ownerChanges = new Map<string, number>();
+  private ownedChanges = 0;
 
   constructor(client: KubeClient, opts: WatchCacheOptions = {}) {
     this.client = client;
@@ -67,7 +76,7 @@ export class WatchCache {
           namespace: scope === ALL ? undefined : scope,
           labelSelector: this.opts.labelSelector,
           onChange: this.opts.onChange,
-          onStore: () => this.changes++,
+          onStore: (changed) => this.stored(changed),
           log: this.opts.log,
           pageSize: this.opts.pageSize,
           watchTimeoutSeconds: this.opts.watchTimeoutSeconds,
@@ -118,12 +127,32 @@ export class WatchCache {
     return this.reflectorFor(info, namespace) !== undefined;
   }
 
+  private stored(changed: KubeObject[] | undefined): void {
+    const ownerOf = this.opts.ownerOf;
+    const owners = changed && ownerOf ? new Set(changed.map((o) => ownerOf(o))) : new Set([undefined]);
+    for (const owner of owners) {
+      if (owner === undefined) this.changes++;
+      else {
+        this.ownerChanges.set(owner, (this.ownerChanges.get(owner) ?? 0) + 1);
+        this.ownedChanges++;
+      }
+    }
+  }
+
   /**
    * Grows with every change to any store and every new or dropped watch: equal revisions
    * with `synced` true in between mean every get() answers as it did before.
    */
   get revision(): number {
-    return this.changes;
+    return this.changes + this.ownedChanges;
+  }
+
+  /**
+   * The same for reads of one owner's objects: it grows with changes to objects owned by
+   * `owner` (before or after the change) and with every change no owner accounts for.
+   */
+  revisionFor(owner: string): string {
+    return `${this.changes}.${this.ownerChanges.get(owner) ?? 0}`;
   }
 
   /** True when every tracked kind has synced and its watch is currently up (false after stop()). */

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { KubeObject } from '../../src/cluster/apply.ts';
 import { KubeClient } from '../../src/cluster/client.ts';
 import { Discovery, type ResourceInfo } from '../../src/cluster/discovery.ts';
 import { WatchCache, type ChangeEvent } from '../../src/cluster/watch-cache.ts';
@@ -155,6 +156,38 @@ describe('watch cache', () => {
       cache.stop();
     }
     expect(cache.synced).toBe(false);
+  });
+
+  it("counts changes per owner: one app's objects changing leave another app's revision alone", async () => {
+    const owner = 'test.tether.dev/owner';
+    const labelOf = (o: KubeObject) => (o.metadata.labels as Record<string, string> | undefined)?.[owner];
+    const cache = new WatchCache(client, { ownerOf: labelOf });
+    try {
+      await kubectl(['apply', '-f', '-'], cm('of-a', ns.name, { v: '1' }, { [owner]: 'a' }));
+      await kubectl(['apply', '-f', '-'], cm('of-b', ns.name, { v: '1' }, { [owner]: 'b' }));
+      await cache.track(configMaps, [ns.name]);
+      const a0 = cache.revisionFor('a');
+      const b0 = cache.revisionFor('b');
+      await kubectl(['-n', ns.name, 'patch', 'configmap', 'of-a', '-p', '{"data":{"v":"2"}}']);
+      await within(1000, () => expect(cache.get(configMaps, ns.name, 'of-a')?.data).toEqual({ v: '2' }));
+      expect(cache.revisionFor('a')).not.toBe(a0);
+      expect(cache.revisionFor('b')).toBe(b0);
+      // Moving an object from a to b changes both: a's reads of it answer differently too.
+      const a1 = cache.revisionFor('a');
+      await kubectl(['-n', ns.name, 'label', 'configmap', 'of-a', `${owner}=b`, '--overwrite']);
+      await within(1000, () => expect(labelOf(cache.get(configMaps, ns.name, 'of-a')!)).toBe('b'));
+      expect(cache.revisionFor('a')).not.toBe(a1);
+      expect(cache.revisionFor('b')).not.toBe(b0);
+      // An object no owner accounts for changes every owner's revision.
+      const a2 = cache.revisionFor('a');
+      const b2 = cache.revisionFor('b');
+      await kubectl(['apply', '-f', '-'], cm('unowned', ns.name, { v: '1' }));
+      await within(1000, () => expect(cache.get(configMaps, ns.name, 'unowned')).toBeDefined());
+      expect(cache.revisionFor('a')).not.toBe(a2);
+      expect(cache.revisionFor('b')).not.toBe(b2);
+    } finally {
+      cache.stop();
+    }
   });
 
   it('watches cluster-wide with a label selector and pages the LIST', async () => {

@@ -21,8 +21,11 @@ export interface ReflectorOptions {
   namespace?: string;
   labelSelector?: string;
   onChange?: (ev: ChangeEvent) => void;
-  /** Called after every change to the store (a watch event, or a relist that replaced it). */
-  onStore?: () => void;
+  /**
+   * Called after every change to the store: with the object before and after for a watch
+   * event, with nothing for a relist that replaced it (anything may have changed).
+   */
+  onStore?: (changed?: KubeObject[]) => void;
   log?: LogFn;
   pageSize?: number;
   /** Server-side watch timeout; each watch adds up to 10% jitter so watches don't restart together. */
@@ -273,9 +276,10 @@ export class Reflector {
         continue;
       }
       const key = keyOf(obj);
+      const before = this.store.get(key);
       if (ev.type === 'DELETED') this.store.delete(key);
       else this.store.set(key, obj);
-      this.opts.onStore?.();
+      this.opts.onStore?.(before ? [before, obj] : [obj]);
       if (rv) this.resourceVersion = rv;
       backoff.reset();
       this.emit(ev.type, obj);
