@@ -50,7 +50,9 @@ async function appsFromCluster(flags: StatusFlags): Promise<AppResource[] | unde
     return undefined;
   }
   try {
-    return await listApps(client, flags.namespace);
+    const apps = await listApps(client, flags.namespace);
+    // No App anywhere: the apps, if any, are a local agent's config file's.
+    return apps.length === 0 && flags.namespace === undefined ? undefined : apps;
   } catch (e) {
     if (e instanceof AppCrdMissingError && flags.namespace === undefined) return undefined;
     if (e instanceof ApiUnreachableError && flags.kubeconfig === undefined && flags.context === undefined)
@@ -99,8 +101,8 @@ export function statusCommand(): Command {
       'after',
       `
 Without --url, the status comes from the App resources (apps.tether.dev) through the API
-server, so kubectl access is enough; when the cluster serves no App CRD (or none is
-reachable), from an agent at ${LOCAL_AGENT}. With --url, from that agent's /status: every
+server, so kubectl access is enough; when the cluster has no App (no CRD, no App, or no
+cluster reachable), from an agent at ${LOCAL_AGENT}. With --url, from that agent's /status: every
 app it runs, config file and App resources alike, with next poll and notifier failures.
 An agent whose config sets ui.auth wants credentials: a bearer token in TETHER_AGENT_TOKEN,
 or user:password in the URL (basic auth).
@@ -121,7 +123,10 @@ Examples:
         body = (await (await agentGet(url, '/status', 10_000)).json()) as StatusBody;
       } catch (e) {
         throw new AgentUnreachableError(`cannot read the agent status: ${redactUrl((e as Error).message)}`, {
-          hint: 'is `tether agent` running, and listening there? pass its address with --url',
+          hint:
+            flags.url === undefined
+              ? 'the cluster has no App resources (or none is reachable), and no agent answers on 127.0.0.1:9090: pass an agent address with --url, or a kubeconfig with --kubeconfig'
+              : 'is `tether agent` running, and listening there? pass its address with --url',
         });
       }
       if (flags.output === 'json' || flags.output === 'yaml') {
