@@ -35,7 +35,8 @@ function clusterOptions(cmd: Command): Command {
     );
 }
 
-async function connect(flags: ClusterFlags): Promise<{ client: KubeClient; namespace: string }> {
+/** The client of --kubeconfig and --context, and -n or the context's namespace (else default). */
+export async function connect(flags: ClusterFlags): Promise<{ client: KubeClient; namespace: string }> {
   const client = await KubeClient.create({
     ...(flags.kubeconfig !== undefined && { kubeconfig: flags.kubeconfig }),
     ...(flags.context !== undefined && { context: flags.context }),

@@ -8,10 +8,10 @@ import { DESCRIPTIONS } from './commands.ts';
 import type { AppStatus } from '../agent/app-runner.ts';
 import { AppCrdMissingError, listApps } from '../apps/api.ts';
 import type { AppResource } from '../apps/resource.ts';
-import { KubeClient } from '../cluster/client.ts';
+import type { KubeClient } from '../cluster/client.ts';
 import { ApiUnreachableError } from '../cluster/errors.ts';
 import { redactUrl, TetherError } from '../errors.ts';
-import { appsTable } from './apps.ts';
+import { appsTable, connect } from './apps.ts';
 import { agentGet } from './agent-http.ts';
 import { shortSha } from '../util/sha.ts';
 import { outputOption, useColor } from './common.ts';
@@ -40,10 +40,7 @@ interface StatusFlags {
 async function appsFromCluster(flags: StatusFlags): Promise<AppResource[] | undefined> {
   let client: KubeClient;
   try {
-    client = await KubeClient.create({
-      ...(flags.kubeconfig !== undefined && { kubeconfig: flags.kubeconfig }),
-      ...(flags.context !== undefined && { context: flags.context }),
-    });
+    ({ client } = await connect(flags));
   } catch (e) {
     // Named explicitly: a broken kubeconfig is the user's to fix, not a reason to try elsewhere.
     if (flags.kubeconfig !== undefined || flags.context !== undefined) throw e;

@@ -63,6 +63,24 @@ async function getApp(ns: string, name: string): Promise<AppJson | undefined> {
 
 const cond = (a: AppJson | undefined, type: string) => a?.status?.conditions?.find((c) => c.type === type);
 
+/** Waits until the App's condition `type` is True; resolves with the App then. */
+async function conditionTrue(
+  ns: string,
+  name: string,
+  type: 'Ready' | 'Stalled',
+  ms = 30_000,
+): Promise<AppJson> {
+  const { value } = await waitFor(
+    async () => {
+      const a = await getApp(ns, name);
+      return cond(a, type)?.status === 'True' ? a : undefined;
+    },
+    ms,
+    `${ns}/${name} ${type} True`,
+  );
+  return value;
+}
+
 async function cmValue(ns: string, name: string): Promise<string | undefined> {
   try {
     return await kubectl(['-n', ns, 'get', 'configmap', name, '-o', 'jsonpath={.data.key}']);
@@ -213,37 +231,17 @@ describe('App resources (apps.tether.dev)', () => {
     const repo = git.createRepo('app-refuse');
     repo.commit({ 'app/a.yaml': cm('refuse', 'v1') }, 'one');
     await kubectl(['apply', '-f', '-'], appYaml('local', ns, '/etc', { path: 'app' }));
-    const refused = await waitFor(
-      async () => {
-        const a = await getApp(ns, 'local');
-        return cond(a, 'Stalled')?.status === 'True' ? a : undefined;
-      },
-      20_000,
-      'Stalled True',
-    );
-    expect(cond(refused.value, 'Ready')).toMatchObject({ status: 'False', reason: 'InvalidSpec' });
-    expect(refused.value.status?.lastError).toMatch(
-      /^spec\.source\.repo: "\/etc" is not a remote repository/,
-    );
-    expect(refused.value.status?.state).toBe('error');
+    const refused = await conditionTrue(ns, 'local', 'Stalled');
+    expect(cond(refused, 'Ready')).toMatchObject({ status: 'False', reason: 'InvalidSpec' });
+    expect(refused.status?.lastError).toMatch(/^spec\.source\.repo: "\/etc" is not a remote repository/);
+    expect(refused.status?.state).toBe('error');
 
     await kubectl(['apply', '-f', '-'], appYaml('same', ns, git.url('app-refuse'), { path: 'app' }));
-    await waitFor(
-      async () => cond(await getApp(ns, 'same'), 'Ready')?.status === 'True',
-      30_000,
-      'first same Ready',
-    );
+    await conditionTrue(ns, 'same', 'Ready');
     await kubectl(['apply', '-f', '-'], appYaml('same', other, git.url('app-refuse'), { path: 'app' }));
-    const clash = await waitFor(
-      async () => {
-        const a = await getApp(other, 'same');
-        return cond(a, 'Stalled')?.status === 'True' ? a : undefined;
-      },
-      20_000,
-      'the second App refused',
-    );
-    expect(cond(clash.value, 'Ready')).toMatchObject({ status: 'False', reason: 'NameClash' });
-    expect(clash.value.status?.lastError).toContain(`App ${ns}/same already runs an app named "same"`);
+    const clash = await conditionTrue(other, 'same', 'Stalled');
+    expect(cond(clash, 'Ready')).toMatchObject({ status: 'False', reason: 'NameClash' });
+    expect(clash.status?.lastError).toContain(`App ${ns}/same already runs an app named "same"`);
     // The first keeps running; the second wrote nothing in its namespace.
     expect(await cmValue(ns, 'refuse')).toBe('v1');
     expect(await cmValue(other, 'refuse')).toBeUndefined();
@@ -254,11 +252,7 @@ describe('App resources (apps.tether.dev)', () => {
     const repo = git.createRepo('app-clash');
     repo.commit({ 'r/a.yaml': cm('from-resource', 'v1'), 'c/a.yaml': cm('from-config', 'v1') }, 'two dirs');
     await kubectl(['apply', '-f', '-'], appYaml('taken', ns, git.url('app-clash'), { path: 'r' }));
-    await waitFor(
-      async () => cond(await getApp(ns, 'taken'), 'Ready')?.status === 'True',
-      30_000,
-      'the App Ready',
-    );
+    await conditionTrue(ns, 'taken', 'Ready');
     const original = readFileSync(agent.configFile, 'utf8');
     // The config file (re-read while the agent runs) declares an app of the same name.
     writeFileSync(
@@ -278,26 +272,13 @@ describe('App resources (apps.tether.dev)', () => {
         30_000,
         "the config file's app applied",
       );
-      const clash = await waitFor(
-        async () => {
-          const a = await getApp(ns, 'taken');
-          return cond(a, 'Stalled')?.status === 'True' ? a : undefined;
-        },
-        20_000,
-        'the App refused',
-      );
-      expect(cond(clash.value, 'Ready')).toMatchObject({ status: 'False', reason: 'NameClash' });
-      expect(clash.value.status?.lastError).toBe(
-        'app "taken" is already defined in the agent\'s config file',
-      );
+      const clash = await conditionTrue(ns, 'taken', 'Stalled');
+      expect(cond(clash, 'Ready')).toMatchObject({ status: 'False', reason: 'NameClash' });
+      expect(clash.status?.lastError).toBe('app "taken" is already defined in the agent\'s config file');
     } finally {
       writeFileSync(agent.configFile, original);
     }
-    await waitFor(
-      async () => cond(await getApp(ns, 'taken'), 'Ready')?.status === 'True',
-      30_000,
-      'the App runs again once the file lets the name go',
-    );
+    await conditionTrue(ns, 'taken', 'Ready');
   });
 
   it('suspends, resumes and reconciles an App from the CLI', async () => {

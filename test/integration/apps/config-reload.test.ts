@@ -20,6 +20,10 @@ async function cmValue(ns: string, name: string): Promise<string | undefined> {
   }
 }
 
+/** An out-of-band edit of a ConfigMap's value, as a person with kubectl makes it. */
+const edit = (ns: string, name: string) =>
+  kubectl(['-n', ns, 'patch', 'configmap', name, '--type=merge', '-p', '{"data":{"key":"edited"}}']);
+
 interface ReloadStatus {
   apps: { name: string; state: string }[];
   config?: { file: string; error: string | null };
@@ -73,16 +77,7 @@ describe('config file reload', () => {
     expect(refused.value).toMatch(/"aply" is not allowed; use one of: apply, report/);
     expect(a.logs()).toContain('config file refused; the previous one stays in force');
     expect((await status()).apps.map((s) => s.name).sort()).toEqual(['first', 'second']);
-    await kubectl([
-      '-n',
-      ns.name,
-      'patch',
-      'configmap',
-      'second',
-      '--type=merge',
-      '-p',
-      '{"data":{"key":"edited"}}',
-    ]);
+    await edit(ns.name, 'second');
     await waitFor(
       async () => (await cmValue(ns.name, 'second')) === 'v1',
       10_000,
@@ -99,26 +94,8 @@ describe('config file reload', () => {
       10_000,
       'one app and no error',
     );
-    await kubectl([
-      '-n',
-      ns.name,
-      'patch',
-      'configmap',
-      'second',
-      '--type=merge',
-      '-p',
-      '{"data":{"key":"edited"}}',
-    ]);
-    await kubectl([
-      '-n',
-      ns.name,
-      'patch',
-      'configmap',
-      'first',
-      '--type=merge',
-      '-p',
-      '{"data":{"key":"edited"}}',
-    ]);
+    await edit(ns.name, 'second');
+    await edit(ns.name, 'first');
     await waitFor(async () => (await cmValue(ns.name, 'first')) === 'v1', 10_000, 'first still healed');
     expect(await cmValue(ns.name, 'second')).toBe('edited');
     expect(a.proc.pid).toBe(pid);
