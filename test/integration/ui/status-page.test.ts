@@ -308,7 +308,8 @@ describe('the status page in a real browser', () => {
     expect(await phone.page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
     await screenshot(phone.page, 'app-phone-dark');
     await phone.page.getByRole('button', { name: /Theme: auto/ }).click();
-    expect(await background()).toBe('rgb(255, 255, 255)');
+    // The theme is applied in an effect, after the next render: poll instead of reading once.
+    await expect.poll(background, { timeout: 2_000 }).toBe('rgb(255, 255, 255)');
     await phone.context.close();
   });
 
